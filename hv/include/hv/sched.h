@@ -1,0 +1,145 @@
+/* Domains and vCPUs: the core's state for each guest. */
+#ifndef HV_SCHED_H
+#define HV_SCHED_H
+
+#include "hv/types.h"
+#include "public/xen.h"
+
+#define HV_MAX_DOMAINS 16
+#define HV_MAX_VCPUS 8
+#define HV_NAME_LEN 32
+#define HV_NR_EVTCHN 64 /* ports per domain modelled in this core */
+
+struct domain;
+
+struct trap_bounce_target {
+    uint64_t address; /* 0: no handler */
+    uint16_t cs;
+    uint8_t flags; /* trap_info flags: bits 0-1 DPL, bit 2 mask events */
+};
+
+/* Why a vCPU is not running. */
+enum vcpu_state {
+    VCPU_RUNNABLE = 0,
+    VCPU_BLOCKED,  /* SCHEDOP_block: waits for an event */
+    VCPU_POLLING,  /* SCHEDOP_poll: waits for one of poll_ports or the deadline */
+    VCPU_DOWN,     /* domain shut down or vCPU not brought up */
+};
+
+struct vcpu {
+    struct domain *domain;
+    unsigned int vcpu_id;
+    bool online;
+    enum vcpu_state state;
+
+    struct cpu_user_regs regs;
+    bool kernel_mode; /* 64-bit PV: guest kernel vs guest user context */
+
+    /* Page tables: machine frames of the kernel and user top-level tables. */
+    mfn_t guest_table;
+    mfn_t guest_table_user;
+
+    /* Registered entry points. */
+    struct trap_bounce_target trap_ctxt[256];
+    uint64_t event_callback;
+    uint64_t failsafe_callback;
+    uint64_t syscall_callback;
+    bool syscall_mask_events;
+    uint64_t kernel_ss, kernel_sp; /* stack_switch */
+    uint64_t gs_base_kernel, gs_base_user;
+
+    /* Guest GDT (set_gdt): frames and entry count. */
+    uint64_t gdt_frames[16];
+    unsigned int gdt_ents;
+
+    /* SCHEDOP_poll. */
+    evtchn_port_t poll_ports[8];
+    unsigned int nr_poll_ports;
+    uint64_t poll_deadline; /* system time ns; 0 = none */
+
+    /* Counters for the trace and benchmarks. */
+    uint64_t nr_hypercalls, nr_traps, nr_rdtsc;
+};
+
+enum evtchn_state {
+    ECS_FREE = 0,
+    ECS_RESERVED,
+    ECS_UNBOUND,
+    ECS_INTERDOMAIN,
+    ECS_VIRQ,
+    ECS_IPI,
+};
+
+/* Who is at the far end of an interdomain port when it is not a guest. */
+enum evtchn_backend {
+    EVB_NONE = 0,
+    EVB_CONSOLE, /* the console daemon (sim/ or the bare-metal serial) */
+    EVB_XENSTORE,
+};
+
+struct evtchn {
+    uint8_t state;
+    uint8_t backend;
+    uint16_t remote_dom;
+    uint32_t remote_port;
+    uint32_t notify_vcpu;
+    uint32_t virq;
+};
+
+struct domain {
+    bool in_use;
+    domid_t domid;
+    char name[HV_NAME_LEN];
+    bool is_compat; /* 32-bit PAE guest (layout only in this release) */
+
+    bool is_shutting_down;
+    bool is_crashed;
+    unsigned int shutdown_reason;
+    int shutdown_code; /* SCHEDOP_shutdown_code latch; -1 = none */
+    char crash_reason[160];
+
+    unsigned int max_vcpus;
+    struct vcpu vcpus[HV_MAX_VCPUS];
+
+    /* Memory. */
+    uint64_t tot_pages, max_pages;
+    uint64_t *p2m;          /* pfn -> mfn, hypervisor copy (nr_p2m entries) */
+    uint64_t nr_p2m;
+    mfn_t shared_info_mfn;  /* owned by the hypervisor, shared with the guest */
+    struct shared_info *shared_info;
+    unsigned long vm_assist;
+
+    /* Start-of-day facts from the builder. */
+    uint64_t virt_base;
+    uint64_t start_info_va;
+    mfn_t console_mfn, store_mfn;
+    uint32_t console_port, store_port;
+
+    struct evtchn evtchn[HV_NR_EVTCHN];
+
+    uint64_t next_bounce_seq;
+};
+
+struct hv_state {
+    struct domain domains[HV_MAX_DOMAINS];
+};
+extern struct hv_state hv;
+
+struct domain *domain_by_id(domid_t id);
+static inline struct vcpu *domain_vcpu(struct domain *d, unsigned int i)
+{
+    return i < d->max_vcpus ? &d->vcpus[i] : NULL;
+}
+static inline struct vcpu_info *vcpu_info_of(struct vcpu *v)
+{
+    return &v->domain->shared_info->vcpu_info[v->vcpu_id];
+}
+
+/* Shut the domain down with a reason; every vCPU leaves the CPU. */
+void domain_shutdown(struct domain *d, unsigned int reason);
+/* Crash the domain with a one-line diagnosis (kept for the trace and results). */
+void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool vcpu_runnable(const struct vcpu *v);
+void vcpu_wake(struct vcpu *v);
+
+#endif
