@@ -1,0 +1,23 @@
+# Unit tests (cmocka, one file per module) and scenario tests, run by ctest.
+file(GLOB UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_*.c)
+file(GLOB UNIT_SUPPORT CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/support/*.c)
+if(UNIT_SUPPORT)
+  add_library(unit_support STATIC ${UNIT_SUPPORT})
+  target_include_directories(unit_support PUBLIC ${CMAKE_SOURCE_DIR}/tests/unit/support)
+  target_compile_options(unit_support PRIVATE ${HVSIM_WARN} ${HVSIM_SAN})
+  target_link_libraries(unit_support PUBLIC hvcore)
+endif()
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_compile_options(${name} PRIVATE ${HVSIM_WARN} ${HVSIM_SAN})
+  # tools tests (test_tool_*) use the tools library; core tests use the fake machine.
+  if(name MATCHES "^test_tool_")
+    target_link_libraries(${name} PRIVATE hvsim_tools ${CMOCKA_LIB})
+  else()
+    target_link_libraries(${name} PRIVATE unit_support hvcore ${CMOCKA_LIB})
+  endif()
+  add_test(NAME unit/${name} COMMAND ${name})
+endforeach()
+
+include(${CMAKE_SOURCE_DIR}/cmake/scenario-tests.cmake OPTIONAL)
