@@ -24,6 +24,7 @@ struct elf_xen_info {
     char guest_version[ELF_XEN_STR];
     char loader[ELF_XEN_STR];
     char features[256];
+    uint32_t feat_supported, feat_required; /* FEATURES as XENFEAT_* bits; '!' = required */
     enum elf_pae_mode pae;
     const char *guest_type; /* "xen-3.0-x86_64", "xen-3.0-x86_32p" or "xen-3.0-x86_32" */
 };
