@@ -53,9 +53,13 @@ struct vcpu {
     unsigned int gdt_ents;
 
     /* SCHEDOP_poll. */
-    evtchn_port_t poll_ports[8];
+    evtchn_port_t poll_ports[128];
     unsigned int nr_poll_ports;
     uint64_t poll_deadline; /* system time ns; 0 = none */
+
+    /* Guard against a machine whose mappings never catch up (hv_entry_page_fault). */
+    uint64_t stale_fault_va;
+    unsigned int nr_stale_faults;
 
     /* Counters for the trace and benchmarks. */
     uint64_t nr_hypercalls, nr_traps, nr_rdtsc;
@@ -141,5 +145,10 @@ void domain_shutdown(struct domain *d, unsigned int reason);
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool vcpu_runnable(const struct vcpu *v);
 void vcpu_wake(struct vcpu *v);
+
+/* Earliest pending deadline (system time ns) of any vCPU, or 0 if none. */
+uint64_t sched_next_deadline(void);
+/* Wake every vCPU whose deadline has passed (call when time moved on). */
+void sched_run_timers(void);
 
 #endif

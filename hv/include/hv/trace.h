@@ -22,6 +22,7 @@ struct trace_rec {
     uint16_t dom;
     uint16_t vcpu;
     uint32_t nr;
+    uint8_t nargs; /* TR_HYPERCALL: how many of args[] the call takes */
     uint64_t args[5];
     int64_t result;
     const char *text; /* not terminated; textlen bytes */

@@ -1,0 +1,18 @@
+/* Event channels, 2-level ABI: ports, pending/mask bitmaps, upcall marking. */
+#ifndef HV_EVTCHN_H
+#define HV_EVTCHN_H
+
+#include "hv/sched.h"
+
+/* Reserve port 0 and bind the console and xenstore ports to their backends. */
+void evtchn_init_domain(struct domain *d);
+/* Xen's 2-level set_pending: pending bit, selector bit, upcall_pending, wake. */
+void evtchn_set_pending(struct vcpu *v, evtchn_port_t port);
+/* A backend (console daemon, xenstore) notifies the guest end of its port. */
+void evtchn_backend_send(struct domain *d, evtchn_port_t port);
+/* Is the port's pending bit set? */
+bool evtchn_is_pending(struct domain *d, evtchn_port_t port);
+
+long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
+
+#endif
