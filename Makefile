@@ -1,0 +1,44 @@
+# hvsim: thin wrapper around CMake. `make run` and `make check` set up what is missing.
+BUILD ?= build
+BENCH_BUILD ?= build-bench
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps configure build run check bench format format-check clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DHVSIM_SANITIZE=ON
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job: every bundled scenario, with a results table.
+run: build
+	$(BUILD)/hvsim run scenarios/*.scn
+
+# Every test: format, unit tests, scenarios, determinism, freestanding core.
+check: build format-check
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Benchmarks use an optimised build without sanitizers.
+bench: deps
+	cmake -S . -B $(BENCH_BUILD) -G Ninja -DHVSIM_SANITIZE=OFF -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BENCH_BUILD) -j $(JOBS)
+	$(BENCH_BUILD)/hvsim-bench
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+format: deps
+	clang-format -i $(FORMAT_FILES)
+
+format-check: deps
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: ok"
+
+clean:
+	rm -rf $(BUILD) $(BENCH_BUILD)
