@@ -46,8 +46,7 @@ static inline long hypercall_update_descriptor(uint64_t maddr, uint64_t desc)
     return HYPERCALL2(__HYPERVISOR_update_descriptor, maddr, desc);
 }
 
-static inline long hypercall_update_va_mapping(unsigned long va, uint64_t pte,
-                                               unsigned int flags)
+static inline long hypercall_update_va_mapping(unsigned long va, uint64_t pte, unsigned int flags)
 {
     return HYPERCALL3(__HYPERVISOR_update_va_mapping, va, pte, flags);
 }
@@ -69,8 +68,7 @@ static inline long hypercall_update_descriptor(uint64_t maddr, uint64_t desc)
                       (uint32_t)desc, (uint32_t)(desc >> 32));
 }
 
-static inline long hypercall_update_va_mapping(unsigned long va, uint64_t pte,
-                                               unsigned int flags)
+static inline long hypercall_update_va_mapping(unsigned long va, uint64_t pte, unsigned int flags)
 {
     return HYPERCALL4(__HYPERVISOR_update_va_mapping, va, (uint32_t)pte, (uint32_t)(pte >> 32),
                       flags);
@@ -127,21 +125,21 @@ static inline long hypercall_yield(void)
 
 static inline long hypercall_shutdown(unsigned int reason)
 {
-    struct sched_shutdown s = { .reason = reason };
+    struct sched_shutdown s = {.reason = reason};
 
     return hypercall_sched_op(SCHEDOP_shutdown, &s);
 }
 
 static inline long hypercall_evtchn_send(evtchn_port_t port)
 {
-    struct evtchn_send s = { .port = port };
+    struct evtchn_send s = {.port = port};
 
     return hypercall_event_channel_op(EVTCHNOP_send, &s);
 }
 
 static inline long hypercall_mmuext_one(unsigned int cmd, unsigned long arg1)
 {
-    struct mmuext_op op = { .cmd = cmd, .arg1.mfn = arg1 };
+    struct mmuext_op op = {.cmd = cmd, .arg1.mfn = arg1};
 
     return hypercall_mmuext_op(&op, 1, NULL, DOMID_SELF);
 }

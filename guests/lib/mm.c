@@ -14,8 +14,8 @@ bool pt_walk(unsigned long va, struct pt_walk *w)
         w->level = level;
         w->ptep = &table[idx];
         w->pte = pte = READ_ONCE(table[idx]);
-        w->pte_maddr = ((uint64_t)table_mfn << PAGE_SHIFT) +
-                       (((uintptr_t)&table[idx]) & (PAGE_SIZE - 1));
+        w->pte_maddr =
+            ((uint64_t)table_mfn << PAGE_SHIFT) + (((uintptr_t)&table[idx]) & (PAGE_SIZE - 1));
 
         if (!(pte & _PAGE_PRESENT))
             return false;

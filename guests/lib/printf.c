@@ -99,7 +99,7 @@ static void put_string(struct out *o, const char *s, unsigned int flags, int wid
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-    struct out o = { .buf = buf, .size = size, .len = 0 };
+    struct out o = {.buf = buf, .size = size, .len = 0};
 
     for (const char *p = fmt; *p; p++) {
         const char *start = p;
@@ -183,8 +183,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             continue;
         case 'p':
             v = (uintptr_t)va_arg(ap, void *);
-            put_number(&o, v, false, 16, flags | F_ALT | F_ZERO, 2 + 2 * (int)sizeof(void *),
-                       -1);
+            put_number(&o, v, false, 16, flags | F_ALT | F_ZERO, 2 + 2 * (int)sizeof(void *), -1);
             continue;
         case 'd':
         case 'i':

@@ -29,14 +29,14 @@ static void report(enum xtf_status s, const char *prefix, const char *fmt, va_li
     }
 }
 
-#define DEFINE_REPORT(name, st, prefix)                                                       \
-    void name(const char *fmt, ...)                                                           \
-    {                                                                                         \
-        va_list ap;                                                                           \
-                                                                                              \
-        va_start(ap, fmt);                                                                    \
-        report(st, prefix, fmt, ap);                                                          \
-        va_end(ap);                                                                           \
+#define DEFINE_REPORT(name, st, prefix)                                                            \
+    void name(const char *fmt, ...)                                                                \
+    {                                                                                              \
+        va_list ap;                                                                                \
+                                                                                                   \
+        va_start(ap, fmt);                                                                         \
+        report(st, prefix, fmt, ap);                                                               \
+        va_end(ap);                                                                                \
     }
 
 DEFINE_REPORT(xtf_success, XTF_SUCCESS, "")
@@ -67,34 +67,37 @@ void xtf_exit(void)
     panic("xtf_exit(): still running after SCHEDOP_shutdown(poweroff)");
 }
 
+static const char *const errnames[] = {
+    [XEN_EPERM] = "-EPERM",
+    [XEN_ENOENT] = "-ENOENT",
+    [XEN_ESRCH] = "-ESRCH",
+    [XEN_EINTR] = "-EINTR",
+    [XEN_EIO] = "-EIO",
+    [XEN_ENXIO] = "-ENXIO",
+    [XEN_E2BIG] = "-E2BIG",
+    [XEN_EBADF] = "-EBADF",
+    [XEN_EAGAIN] = "-EAGAIN",
+    [XEN_ENOMEM] = "-ENOMEM",
+    [XEN_EACCES] = "-EACCES",
+    [XEN_EFAULT] = "-EFAULT",
+    [XEN_EBUSY] = "-EBUSY",
+    [XEN_EEXIST] = "-EEXIST",
+    [XEN_ENODEV] = "-ENODEV",
+    [XEN_EINVAL] = "-EINVAL",
+    [XEN_ENOSPC] = "-ENOSPC",
+    [XEN_ENOSYS] = "-ENOSYS",
+    [XEN_ENODATA] = "-ENODATA",
+    [XEN_ETIME] = "-ETIME",
+    [XEN_EOVERFLOW] = "-EOVERFLOW",
+    [XEN_ERESTART] = "-ERESTART",
+    [XEN_EOPNOTSUPP] = "-EOPNOTSUPP",
+};
+
 const char *xen_errname(long rc)
 {
-    switch (-rc) {
-    case XEN_EPERM: return "-EPERM";
-    case XEN_ENOENT: return "-ENOENT";
-    case XEN_ESRCH: return "-ESRCH";
-    case XEN_EINTR: return "-EINTR";
-    case XEN_EIO: return "-EIO";
-    case XEN_ENXIO: return "-ENXIO";
-    case XEN_E2BIG: return "-E2BIG";
-    case XEN_EBADF: return "-EBADF";
-    case XEN_EAGAIN: return "-EAGAIN";
-    case XEN_ENOMEM: return "-ENOMEM";
-    case XEN_EACCES: return "-EACCES";
-    case XEN_EFAULT: return "-EFAULT";
-    case XEN_EBUSY: return "-EBUSY";
-    case XEN_EEXIST: return "-EEXIST";
-    case XEN_ENODEV: return "-ENODEV";
-    case XEN_EINVAL: return "-EINVAL";
-    case XEN_ENOSPC: return "-ENOSPC";
-    case XEN_ENOSYS: return "-ENOSYS";
-    case XEN_ENODATA: return "-ENODATA";
-    case XEN_ETIME: return "-ETIME";
-    case XEN_EOVERFLOW: return "-EOVERFLOW";
-    case XEN_ERESTART: return "-ERESTART";
-    case XEN_EOPNOTSUPP: return "-EOPNOTSUPP";
-    default: return NULL;
-    }
+    if (rc >= 0 || -rc >= (long)ARRAY_SIZE(errnames))
+        return NULL;
+    return errnames[-rc];
 }
 
 /* "-22 (-EINVAL)" for known errors, "263 (0x107)" otherwise. */

@@ -50,7 +50,7 @@ void panic(const char *fmt, ...)
 
     /* A panic inside panic (a fault while printing) goes straight to the shutdown. */
     {
-        struct sched_shutdown s = { .reason = SHUTDOWN_crash };
+        struct sched_shutdown s = {.reason = SHUTDOWN_crash};
 
         if (hypercall_page_ok)
             hypercall_sched_op(SCHEDOP_shutdown, &s);

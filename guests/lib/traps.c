@@ -7,7 +7,7 @@ struct ex_record last_exception;
 unsigned long exception_count;
 
 static const char *const exc_names[X86_NR_HANDLED_VECTORS] = {
-    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO",
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR",  "#UD", "#NM", "#DF", "#CSO",
     "#TS", "#NP", "#SS", "#GP", "#PF", "#SPV", "#MF", "#AC", "#MC", "#XM",
 };
 

@@ -4,31 +4,31 @@
 
 #include "lib.h"
 
-#define X86_EXC_DE 0  /* divide error */
-#define X86_EXC_DB 1  /* debug */
-#define X86_EXC_NMI 2 /* NMI */
-#define X86_EXC_BP 3  /* breakpoint (int3): a trap, ip is after the instruction */
-#define X86_EXC_OF 4  /* overflow */
-#define X86_EXC_BR 5  /* bound range */
-#define X86_EXC_UD 6  /* invalid opcode */
-#define X86_EXC_NM 7  /* device not available */
-#define X86_EXC_DF 8  /* double fault (error code) */
-#define X86_EXC_CSO 9 /* coprocessor segment overrun */
-#define X86_EXC_TS 10 /* invalid TSS (error code) */
-#define X86_EXC_NP 11 /* segment not present (error code) */
-#define X86_EXC_SS 12 /* stack-segment fault (error code) */
-#define X86_EXC_GP 13 /* general protection (error code) */
-#define X86_EXC_PF 14 /* page fault (error code; address in vcpu_info.arch.cr2) */
+#define X86_EXC_DE 0   /* divide error */
+#define X86_EXC_DB 1   /* debug */
+#define X86_EXC_NMI 2  /* NMI */
+#define X86_EXC_BP 3   /* breakpoint (int3): a trap, ip is after the instruction */
+#define X86_EXC_OF 4   /* overflow */
+#define X86_EXC_BR 5   /* bound range */
+#define X86_EXC_UD 6   /* invalid opcode */
+#define X86_EXC_NM 7   /* device not available */
+#define X86_EXC_DF 8   /* double fault (error code) */
+#define X86_EXC_CSO 9  /* coprocessor segment overrun */
+#define X86_EXC_TS 10  /* invalid TSS (error code) */
+#define X86_EXC_NP 11  /* segment not present (error code) */
+#define X86_EXC_SS 12  /* stack-segment fault (error code) */
+#define X86_EXC_GP 13  /* general protection (error code) */
+#define X86_EXC_PF 14  /* page fault (error code; address in vcpu_info.arch.cr2) */
 #define X86_EXC_SPV 15 /* reserved */
-#define X86_EXC_MF 16 /* x87 floating point */
-#define X86_EXC_AC 17 /* alignment check (error code) */
-#define X86_EXC_MC 18 /* machine check */
-#define X86_EXC_XM 19 /* SIMD floating point */
+#define X86_EXC_MF 16  /* x87 floating point */
+#define X86_EXC_AC 17  /* alignment check (error code) */
+#define X86_EXC_MC 18  /* machine check */
+#define X86_EXC_XM 19  /* SIMD floating point */
 #define X86_NR_HANDLED_VECTORS 20
 
 /* Vectors whose bounce frame carries an error code. */
-#define X86_EXC_HAVE_EC                                                                       \
-    ((1u << X86_EXC_DF) | (1u << X86_EXC_TS) | (1u << X86_EXC_NP) | (1u << X86_EXC_SS) |    \
+#define X86_EXC_HAVE_EC                                                                            \
+    ((1u << X86_EXC_DF) | (1u << X86_EXC_TS) | (1u << X86_EXC_NP) | (1u << X86_EXC_SS) |           \
      (1u << X86_EXC_GP) | (1u << X86_EXC_PF) | (1u << X86_EXC_AC))
 
 /* #PF error code bits. Xen reports guest-kernel faults without PFEC_user. */
@@ -61,9 +61,9 @@
  *   unsigned int fault;
  *   asm volatile ("1: ud2; 2:" _ASM_EXTABLE(1b, 2b) : "=a"(fault) : "0"(0));
  */
-#define _ASM_EXTABLE(fault, fixup)                                                            \
-    ".pushsection .ex_table, \"a\"\n\t"                                                       \
-    ".balign " _EXT_ALIGN "\n\t" _ASM_PTR " " #fault ", " #fixup "\n\t"                       \
+#define _ASM_EXTABLE(fault, fixup)                                                                 \
+    ".pushsection .ex_table, \"a\"\n\t"                                                            \
+    ".balign " _EXT_ALIGN "\n\t" _ASM_PTR " " #fault ", " #fixup "\n\t"                            \
     ".popsection\n\t"
 #define _EXT_ALIGN _EXT_STR(BYTES_PER_LONG)
 #define _EXT_STR(x) _EXT_STR2(x)

@@ -14,19 +14,19 @@
  */
 extern char hypercall_page[4096];
 
-#define _hypercall64_5(nr, a1, a2, a3, a4, a5)                                                  \
-    ({                                                                                         \
-        long res_;                                                                             \
-        register unsigned long a1_ asm("rdi") = (unsigned long)(a1);                           \
-        register unsigned long a2_ asm("rsi") = (unsigned long)(a2);                           \
-        register unsigned long a3_ asm("rdx") = (unsigned long)(a3);                           \
-        register unsigned long a4_ asm("r10") = (unsigned long)(a4);                           \
-        register unsigned long a5_ asm("r8") = (unsigned long)(a5);                            \
-        asm volatile("call hypercall_page + %c[offset]"                                        \
-                     : "=a"(res_), "+r"(a1_), "+r"(a2_), "+r"(a3_), "+r"(a4_), "+r"(a5_)       \
-                     : [offset] "i"((nr)*32)                                                   \
-                     : "rcx", "r11", "memory");                                                \
-        res_;                                                                                  \
+#define _hypercall64_5(nr, a1, a2, a3, a4, a5)                                                     \
+    ({                                                                                             \
+        long res_;                                                                                 \
+        register unsigned long a1_ asm("rdi") = (unsigned long)(a1);                               \
+        register unsigned long a2_ asm("rsi") = (unsigned long)(a2);                               \
+        register unsigned long a3_ asm("rdx") = (unsigned long)(a3);                               \
+        register unsigned long a4_ asm("r10") = (unsigned long)(a4);                               \
+        register unsigned long a5_ asm("r8") = (unsigned long)(a5);                                \
+        asm volatile("call hypercall_page + %c[offset]"                                            \
+                     : "=a"(res_), "+r"(a1_), "+r"(a2_), "+r"(a3_), "+r"(a4_), "+r"(a5_)           \
+                     : [offset] "i"((nr)*32)                                                       \
+                     : "rcx", "r11", "memory");                                                    \
+        res_;                                                                                      \
     })
 
 #define HYPERCALL0(nr) _hypercall64_5(nr, 0, 0, 0, 0, 0)

@@ -17,19 +17,28 @@ void entry_SPV(void), entry_MF(void), entry_AC(void), entry_MC(void), entry_XM(v
  * masked all the time anyway, and this way the saved mask in the frame
  * shows what the hypervisor did, not what we asked for.
  */
-#define TRAP(vec, dpl, fn) { (vec), (dpl), KERNEL_CS, (unsigned long)(fn) }
 static const struct trap_info trap_table[] = {
-    TRAP(X86_EXC_DE, 0, entry_DE),   TRAP(X86_EXC_DB, 0, entry_DB),
-    TRAP(X86_EXC_NMI, 0, entry_NMI), TRAP(X86_EXC_BP, 3, entry_BP),
-    TRAP(X86_EXC_OF, 3, entry_OF),   TRAP(X86_EXC_BR, 0, entry_BR),
-    TRAP(X86_EXC_UD, 0, entry_UD),   TRAP(X86_EXC_NM, 0, entry_NM),
-    TRAP(X86_EXC_DF, 0, entry_DF),   TRAP(X86_EXC_CSO, 0, entry_CSO),
-    TRAP(X86_EXC_TS, 0, entry_TS),   TRAP(X86_EXC_NP, 0, entry_NP),
-    TRAP(X86_EXC_SS, 0, entry_SS),   TRAP(X86_EXC_GP, 0, entry_GP),
-    TRAP(X86_EXC_PF, 0, entry_PF),   TRAP(X86_EXC_SPV, 0, entry_SPV),
-    TRAP(X86_EXC_MF, 0, entry_MF),   TRAP(X86_EXC_AC, 0, entry_AC),
-    TRAP(X86_EXC_MC, 0, entry_MC),   TRAP(X86_EXC_XM, 0, entry_XM),
-    { 0, 0, 0, 0 }, /* sentinel: address 0 ends the list */
+    {X86_EXC_DE, 0, KERNEL_CS, (unsigned long)entry_DE},
+    {X86_EXC_DB, 0, KERNEL_CS, (unsigned long)entry_DB},
+    {X86_EXC_NMI, 0, KERNEL_CS, (unsigned long)entry_NMI},
+    {X86_EXC_BP, 3, KERNEL_CS, (unsigned long)entry_BP},
+    {X86_EXC_OF, 3, KERNEL_CS, (unsigned long)entry_OF},
+    {X86_EXC_BR, 0, KERNEL_CS, (unsigned long)entry_BR},
+    {X86_EXC_UD, 0, KERNEL_CS, (unsigned long)entry_UD},
+    {X86_EXC_NM, 0, KERNEL_CS, (unsigned long)entry_NM},
+    {X86_EXC_DF, 0, KERNEL_CS, (unsigned long)entry_DF},
+    {X86_EXC_CSO, 0, KERNEL_CS, (unsigned long)entry_CSO},
+    {X86_EXC_TS, 0, KERNEL_CS, (unsigned long)entry_TS},
+    {X86_EXC_NP, 0, KERNEL_CS, (unsigned long)entry_NP},
+    {X86_EXC_SS, 0, KERNEL_CS, (unsigned long)entry_SS},
+    {X86_EXC_GP, 0, KERNEL_CS, (unsigned long)entry_GP},
+    {X86_EXC_PF, 0, KERNEL_CS, (unsigned long)entry_PF},
+    {X86_EXC_SPV, 0, KERNEL_CS, (unsigned long)entry_SPV},
+    {X86_EXC_MF, 0, KERNEL_CS, (unsigned long)entry_MF},
+    {X86_EXC_AC, 0, KERNEL_CS, (unsigned long)entry_AC},
+    {X86_EXC_MC, 0, KERNEL_CS, (unsigned long)entry_MC},
+    {X86_EXC_XM, 0, KERNEL_CS, (unsigned long)entry_XM},
+    {0, 0, 0, 0}, /* sentinel: address 0 ends the list */
 };
 
 static void register_callback(unsigned int type, void (*fn)(void), const char *name)

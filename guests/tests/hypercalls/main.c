@@ -40,11 +40,10 @@ static void test_console_io(void)
     char buf[16];
 
     check_rc("console_io(write, 0, NULL)", hypercall_console_io(CONSOLEIO_write, 0, NULL), 0);
-    check_rc("console_io(write, msg)",
-             hypercall_console_io(CONSOLEIO_write, sizeof(msg) - 1, msg), 0);
+    check_rc("console_io(write, msg)", hypercall_console_io(CONSOLEIO_write, sizeof(msg) - 1, msg),
+             0);
     check_rc("console_io(write, non-canonical buffer)",
-             hypercall_console_io(CONSOLEIO_write, 4, (const char *)NONCANONICAL_VA),
-             -XEN_EFAULT);
+             hypercall_console_io(CONSOLEIO_write, 4, (const char *)NONCANONICAL_VA), -XEN_EFAULT);
     check_rc("console_io(write, unmapped buffer)",
              hypercall_console_io(CONSOLEIO_write, 4, (const char *)UNMAPPED_VA), -XEN_EFAULT);
     check_rc("console_io(99)", hypercall_console_io(99, 0, NULL), -XEN_ENOSYS);
@@ -59,8 +58,7 @@ static void test_xen_version(void)
     struct xen_platform_parameters pp;
     long rc;
 
-    check_rc("xen_version(version)", hypercall_xen_version(XENVER_version, NULL),
-             XEN_VERSION_4_19);
+    check_rc("xen_version(version)", hypercall_xen_version(XENVER_version, NULL), XEN_VERSION_4_19);
 
     memset(extra, 0xff, sizeof(extra));
     rc = hypercall_xen_version(XENVER_extraversion, extra);
@@ -176,8 +174,8 @@ static void test_sched_op(void)
 
 static void test_traps_and_callbacks(void)
 {
-    struct callback_register cb = { .type = 99, .address = (unsigned long)entry_hypervisor_callback };
-    struct callback_unregister ucb = { .type = CALLBACKTYPE_event };
+    struct callback_register cb = {.type = 99, .address = (unsigned long)entry_hypervisor_callback};
+    struct callback_unregister ucb = {.type = CALLBACKTYPE_event};
 
     check_rc("set_trap_table(unmapped list)",
              hypercall_set_trap_table((const struct trap_info *)UNMAPPED_VA), -XEN_EFAULT);
@@ -274,8 +272,7 @@ static void test_event_channel_op(void)
     memset(&st, 0, sizeof(st));
     st.dom = DOMID_SELF;
     st.port = 5000;
-    check_rc("evtchn status(5000)", hypercall_event_channel_op(EVTCHNOP_status, &st),
-             -XEN_EINVAL);
+    check_rc("evtchn status(5000)", hypercall_event_channel_op(EVTCHNOP_status, &st), -XEN_EINVAL);
 
     send.port = port;
     check_rc("event_channel_op(99)", hypercall_event_channel_op(99, &send), -XEN_ENOSYS);
@@ -283,7 +280,7 @@ static void test_event_channel_op(void)
 
 static void test_descriptors(void)
 {
-    unsigned long frames[16] = { 0 };
+    unsigned long frames[16] = {0};
     uint64_t maddr = ((uint64_t)virt_to_mfn(page_buf) << PAGE_SHIFT) | 1;
 
     check_rc("set_gdt(20000 entries)", hypercall_set_gdt(frames, 20000), -XEN_EINVAL);
@@ -293,7 +290,7 @@ static void test_descriptors(void)
 
 static void test_mmuext_op(void)
 {
-    struct mmuext_op op = { .cmd = MMUEXT_TLB_FLUSH_LOCAL };
+    struct mmuext_op op = {.cmd = MMUEXT_TLB_FLUSH_LOCAL};
     unsigned int done = 0xdead;
 
     check_rc("mmuext_op(TLB_FLUSH_LOCAL)", hypercall_mmuext_op(&op, 1, &done, DOMID_SELF), 0);

@@ -106,9 +106,8 @@ static void test_alias_and_restore(pte_t old_a, pte_t old_b)
                     mfn_to_pfn(target_mfn));
 
     /* 1. The last page, read-write, over scratch_a. */
-    rc = hypercall_update_va_mapping((unsigned long)scratch_a,
-                                     ((uint64_t)target_mfn << PAGE_SHIFT) | PTE_FLAGS_RW,
-                                     UVMF_INVLPG);
+    rc = hypercall_update_va_mapping(
+        (unsigned long)scratch_a, ((uint64_t)target_mfn << PAGE_SHIFT) | PTE_FLAGS_RW, UVMF_INVLPG);
     if (!check_rc("update_va_mapping(scratch_a -> last page, RW)", rc, 0))
         return;
     if (PTE_MFN(l1e_of(scratch_a, "scratch_a after remap")) != target_mfn)
@@ -117,9 +116,8 @@ static void test_alias_and_restore(pte_t old_a, pte_t old_b)
         WRITE_ONCE(scratch_a[i], pattern(i));
 
     /* 2. The same frame read-only over scratch_b: an alias that must show the pattern. */
-    rc = hypercall_update_va_mapping((unsigned long)scratch_b,
-                                     ((uint64_t)target_mfn << PAGE_SHIFT) | PTE_FLAGS_RO,
-                                     UVMF_INVLPG);
+    rc = hypercall_update_va_mapping(
+        (unsigned long)scratch_b, ((uint64_t)target_mfn << PAGE_SHIFT) | PTE_FLAGS_RO, UVMF_INVLPG);
     if (check_rc("update_va_mapping(scratch_b -> last page, RO)", rc, 0)) {
         for (unsigned int i = 0; i < ARRAY_SIZE(scratch_b); i++) {
             if (READ_ONCE(scratch_b[i]) != pattern(i) && bad++ < 3)
@@ -153,8 +151,8 @@ static void test_alias_and_restore(pte_t old_a, pte_t old_b)
         check_rc("mmu_update done count", done, 1);
         /* mmu_update does not flush: the guest must, as a real kernel does. */
         {
-            struct mmuext_op op = { .cmd = MMUEXT_INVLPG_LOCAL,
-                                    .arg1.linear_addr = (unsigned long)scratch_b };
+            struct mmuext_op op = {.cmd = MMUEXT_INVLPG_LOCAL,
+                                   .arg1.linear_addr = (unsigned long)scratch_b};
 
             check_rc("mmuext_op(INVLPG_LOCAL, scratch_b)",
                      hypercall_mmuext_op(&op, 1, NULL, DOMID_SELF), 0);

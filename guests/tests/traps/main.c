@@ -33,16 +33,16 @@ struct probe {
     unsigned long sp;   /* rsp just before the faulting instruction */
 };
 
-static void check_frame(const char *what, const struct probe *p, unsigned int vec,
-                        unsigned int ec, unsigned long count_before)
+static void check_frame(const char *what, const struct probe *p, unsigned int vec, unsigned int ec,
+                        unsigned long count_before)
 {
     const struct ex_record *e = &last_exception;
     unsigned long expect_info = EXINFO(vec, ec);
 
     if (p->info != expect_info) {
         if (p->info & EXINFO_EXPECTED)
-            xtf_failure("%s: got %s (vector %lu) error code %#lx, expected %s error code %#x",
-                        what, exception_name(EXINFO_VEC(p->info)), EXINFO_VEC(p->info),
+            xtf_failure("%s: got %s (vector %lu) error code %#lx, expected %s error code %#x", what,
+                        exception_name(EXINFO_VEC(p->info)), EXINFO_VEC(p->info),
                         EXINFO_EC(p->info), exception_name(vec), ec);
         else
             xtf_failure("%s: no exception, expected %s", what, exception_name(vec));
