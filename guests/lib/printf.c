@@ -34,6 +34,27 @@ static void pad(struct out *o, char c, int n)
 #define F_ALT 16
 #define F_UPPER 32
 
+/*
+ * v /= base, returning v % base. On 32-bit a 64-bit division would call
+ * libgcc's __udivdi3, which a -nostdlib guest does not link: divide in two
+ * 32-bit steps instead (the high half, then remainder:low half with divl).
+ */
+static unsigned int divmod(unsigned long long *v, unsigned int base)
+{
+#if BYTES_PER_LONG == 8
+    unsigned int r = (unsigned int)(*v % base);
+
+    *v /= base;
+    return r;
+#else
+    uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v, qhi = hi / base, qlo, r = hi % base;
+
+    asm("divl %[base]" : "=a"(qlo), "=d"(r) : "a"(lo), "d"(r), [base] "rm"(base));
+    *v = ((unsigned long long)qhi << 32) | qlo;
+    return r;
+#endif
+}
+
 static void put_number(struct out *o, unsigned long long v, bool neg, unsigned int base,
                        unsigned int flags, int width, int prec)
 {
@@ -43,10 +64,8 @@ static void put_number(struct out *o, unsigned long long v, bool neg, unsigned i
     char sign = 0;
     const char *prefix = "";
 
-    /* Only base 10 divides by a non-power of two: 64-bit division is native on pv64. */
     do {
-        tmp[n++] = digits[v % base];
-        v /= base;
+        tmp[n++] = digits[divmod(&v, base)];
     } while (v);
 
     if (prec >= 0)
