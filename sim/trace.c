@@ -1,0 +1,325 @@
+/* The machine's trace: one text line per record, an FNV-1a hash over all lines, console capture. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/mm.h"
+#include "public/xen.h"
+#include "sim_internal.h"
+
+/*
+ * Every line starts with the machine instruction count (the virtual TSC) in
+ * brackets, e.g.
+ *   [      12345] d1v0 hypercall console_io(0x0, 0x15, 0x107000) = 0
+ *   [      12345] d1v0 trap #PF rip=0x104a2 err=0x0 cr2=0x0
+ *   [      12345] console d1: Hello from hvsim
+ * Nothing in a line may depend on the host (addresses, time): the hash of
+ * all lines is the run's fingerprint. Guest text is escaped (\xNN) so that a
+ * record is always exactly one line.
+ */
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static void emit(struct sim_machine *m, const char *line, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        m->trace_hash ^= (uint8_t)line[i];
+        m->trace_hash *= FNV_PRIME;
+    }
+    m->trace_hash ^= '\n';
+    m->trace_hash *= FNV_PRIME;
+    if (m->trace) {
+        fwrite(line, 1, len, m->trace);
+        fputc('\n', m->trace);
+    }
+}
+
+struct buf {
+    char s[1024];
+    size_t n;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int r;
+
+    if (b->n >= sizeof(b->s) - 1)
+        return;
+    va_start(ap, fmt);
+    r = vsnprintf(b->s + b->n, sizeof(b->s) - b->n, fmt, ap);
+    va_end(ap);
+    if (r > 0)
+        b->n += (size_t)r < sizeof(b->s) - b->n ? (size_t)r : sizeof(b->s) - 1 - b->n;
+}
+
+/* Guest-controlled bytes: printable ASCII as is, the rest as \xNN. */
+static void bescape(struct buf *b, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            bprintf(b, "%c", c);
+        else
+            bprintf(b, "\\x%02x", c);
+    }
+}
+
+static void stamp(struct sim_machine *m, struct buf *b)
+{
+    b->n = 0;
+    bprintf(b, "[%11llu] ", (unsigned long long)m->insns);
+}
+
+void trace_line(struct sim_machine *m, const char *fmt, ...)
+{
+    struct buf b;
+    char body[512];
+    va_list ap;
+    int r;
+
+    va_start(ap, fmt);
+    r = vsnprintf(body, sizeof(body), fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return;
+    stamp(m, &b);
+    bescape(&b, body, strnlen(body, sizeof(body)));
+    emit(m, b.s, b.n);
+}
+
+/* Arguments each hypercall takes (for the trace only; unknown ones print all five). */
+static unsigned int hypercall_arity(unsigned int nr)
+{
+    static const unsigned char arity[NR_HYPERCALLS] = {
+        [__HYPERVISOR_set_trap_table] = 1, [__HYPERVISOR_mmu_update] = 4,
+        [__HYPERVISOR_set_gdt] = 2, [__HYPERVISOR_stack_switch] = 2,
+        [__HYPERVISOR_set_callbacks] = 3, [__HYPERVISOR_fpu_taskswitch] = 1,
+        [__HYPERVISOR_sched_op_compat] = 2, [__HYPERVISOR_platform_op] = 1,
+        [__HYPERVISOR_set_debugreg] = 2, [__HYPERVISOR_get_debugreg] = 1,
+        [__HYPERVISOR_update_descriptor] = 2, [__HYPERVISOR_memory_op] = 2,
+        [__HYPERVISOR_multicall] = 2, [__HYPERVISOR_update_va_mapping] = 3,
+        [__HYPERVISOR_set_timer_op] = 1, [__HYPERVISOR_event_channel_op_compat] = 1,
+        [__HYPERVISOR_xen_version] = 2, [__HYPERVISOR_console_io] = 3,
+        [__HYPERVISOR_physdev_op_compat] = 1, [__HYPERVISOR_grant_table_op] = 3,
+        [__HYPERVISOR_vm_assist] = 2, [__HYPERVISOR_update_va_mapping_otherdomain] = 4,
+        [__HYPERVISOR_iret] = 0x80, [__HYPERVISOR_vcpu_op] = 3,
+        [__HYPERVISOR_set_segment_base] = 2, [__HYPERVISOR_mmuext_op] = 4,
+        [__HYPERVISOR_xsm_op] = 1, [__HYPERVISOR_nmi_op] = 2, [__HYPERVISOR_sched_op] = 2,
+        [__HYPERVISOR_callback_op] = 2, [__HYPERVISOR_xenoprof_op] = 2,
+        [__HYPERVISOR_event_channel_op] = 2, [__HYPERVISOR_physdev_op] = 2,
+    };
+
+    /* 0x80 marks "known, no arguments"; 0 means unknown. */
+    if (nr >= NR_HYPERCALLS || !arity[nr])
+        return 5;
+    return arity[nr] & 0x7f;
+}
+
+static const char *vector_name(unsigned int v)
+{
+    static const char *const names[32] = {
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
+        "#NP", "#SS", "#GP", "#PF", "#15",  "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+    };
+
+    return v < 32 && names[v] ? names[v] : NULL;
+}
+
+static const char *shutdown_name(unsigned int r)
+{
+    static const char *const names[] = {"poweroff", "reboot", "suspend",
+                                        "crash",    "watchdog", "soft_reset"};
+
+    return r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
+}
+
+static const char *emulate_name(unsigned int nr)
+{
+    switch (nr) {
+    case TR_EMUL_RDTSC:
+        return "rdtsc";
+    case TR_EMUL_CPUID:
+        return "cpuid";
+    case TR_EMUL_CR3_READ:
+        return "cr3_read";
+    case TR_EMUL_RDTSCP:
+        return "rdtscp";
+    default:
+        return "unknown";
+    }
+}
+
+static void format_record(struct buf *b, const struct trace_rec *r)
+{
+    const char *name;
+    unsigned int i, n;
+
+    switch (r->kind) {
+    case TR_HYPERCALL:
+        name = hypercall_name(r->nr);
+        bprintf(b, "d%uv%u hypercall ", r->dom, r->vcpu);
+        if (name)
+            bprintf(b, "%s(", name);
+        else
+            bprintf(b, "hypercall_%u(", r->nr);
+        n = hypercall_arity(r->nr);
+        for (i = 0; i < n; i++)
+            bprintf(b, "%s%#llx", i ? ", " : "", (unsigned long long)r->args[i]);
+        bprintf(b, ") = %lld", (long long)r->result);
+        break;
+    case TR_TRAP:
+        name = vector_name(r->nr);
+        bprintf(b, "d%uv%u trap ", r->dom, r->vcpu);
+        if (name)
+            bprintf(b, "%s", name);
+        else
+            bprintf(b, "vector %#x", r->nr);
+        bprintf(b, " rip=%#llx err=%#llx", (unsigned long long)r->args[0],
+                (unsigned long long)r->args[1]);
+        if (r->nr == X86_EXC_PF)
+            bprintf(b, " cr2=%#llx", (unsigned long long)r->args[2]);
+        break;
+    case TR_EMULATE:
+        bprintf(b, "d%uv%u emulate %s rip=%#llx values=%#llx,%#llx", r->dom, r->vcpu,
+                emulate_name(r->nr), (unsigned long long)r->args[0],
+                (unsigned long long)r->args[1], (unsigned long long)r->args[2]);
+        break;
+    case TR_SHUTDOWN:
+        bprintf(b, "d%uv%u shutdown %s code=%lld", r->dom, r->vcpu, shutdown_name(r->nr),
+                (long long)(int64_t)r->args[0]);
+        break;
+    case TR_CRASH:
+        bprintf(b, "crash d%u: ", r->dom);
+        bescape(b, r->text ? r->text : "", r->text ? r->textlen : 0);
+        break;
+    case TR_CONSOLE:
+        bprintf(b, "console d%u%s: ", r->dom, r->nr == TR_CON_RING ? " ring" : "");
+        bescape(b, r->text ? r->text : "", r->text ? r->textlen : 0);
+        break;
+    case TR_EVENT:
+        bprintf(b, "d%uv%u event port=%u upcall=%llu", r->dom, r->vcpu, r->nr,
+                (unsigned long long)r->args[0]);
+        break;
+    default:
+        bprintf(b, "d%uv%u record kind=%u nr=%u", r->dom, r->vcpu, r->kind, r->nr);
+        break;
+    }
+}
+
+void trace_record(struct sim_machine *m, const struct trace_rec *r)
+{
+    struct buf b;
+
+    stamp(m, &b);
+    format_record(&b, r);
+    emit(m, b.s, b.n);
+}
+
+/* --- Console capture ---------------------------------------------------------- */
+
+static void text_append(struct sim_text *t, const char *s, size_t n)
+{
+    if (t->len + n > SIM_CONSOLE_MAX) {
+        t->truncated = true;
+        n = SIM_CONSOLE_MAX - t->len;
+    }
+    if (t->len + n + 1 > t->cap) {
+        size_t c = t->cap ? t->cap : 4096;
+        char *p;
+
+        while (c < t->len + n + 1)
+            c *= 2;
+        p = realloc(t->s, c);
+        if (!p)
+            sim_fatal("out of memory (console)");
+        t->s = p;
+        t->cap = c;
+    }
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = 0;
+}
+
+static void line_out(struct sim_domain *sd, unsigned int source)
+{
+    struct trace_rec r = {.kind = TR_CONSOLE, .dom = sd->d->domid, .nr = source};
+
+    r.text = sd->line[source].buf;
+    r.textlen = sd->line[source].len;
+    trace_record(sd->m, &r);
+    sd->line[source].len = 0;
+}
+
+void console_append(struct sim_domain *sd, unsigned int source, const char *s, size_t len)
+{
+    size_t i;
+
+    if (source > TR_CON_RING)
+        source = TR_CON_RING;
+    text_append(&sd->text[0], s, len);
+    text_append(&sd->text[1 + source], s, len);
+    for (i = 0; i < len; i++) {
+        char c = s[i];
+        bool cr = sd->line[source].last_cr;
+
+        sd->line[source].last_cr = c == '\r';
+        if (c == '\r' || (c == '\n' && !cr)) {
+            line_out(sd, source); /* "\r\n" ends one line, not two */
+        } else if (c != '\n') {
+            sd->line[source].buf[sd->line[source].len++] = c;
+            if (sd->line[source].len == SIM_LINE_MAX)
+                line_out(sd, source);
+        }
+    }
+}
+
+void console_flush(struct sim_domain *sd)
+{
+    unsigned int s;
+
+    for (s = 0; s <= TR_CON_RING; s++)
+        if (sd->line[s].len)
+            line_out(sd, s);
+}
+
+/*
+ * Act as xenconsoled for the PV console ring: move out[out_cons..out_prod)
+ * to the domain's console. The guest may write anything into the ring page,
+ * so indices are checked: more than a ring's worth pending is a guest error
+ * and nothing is consumed.
+ */
+void console_drain_ring(struct sim_domain *sd)
+{
+    struct domain *d = sd->d;
+    struct xencons_interface *ring;
+    uint32_t cons, prod;
+    char chunk[sizeof(ring->out)];
+    size_t n = 0;
+
+    if (mfn_x(d->console_mfn) == 0 || mfn_x(d->console_mfn) >= sd->m->nr_frames) {
+        trace_line(sd->m, "sim: d%u console notify without a console ring", d->domid);
+        return;
+    }
+    ring = (struct xencons_interface *)(sd->m->ram + mfn_x(d->console_mfn) * PAGE_SIZE);
+    cons = __atomic_load_n(&ring->out_cons, __ATOMIC_RELAXED);
+    prod = __atomic_load_n(&ring->out_prod, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* read indices before the data (as xenconsoled) */
+    if (prod - cons > sizeof(ring->out)) {
+        trace_line(sd->m, "sim: d%u console ring: bogus indices out_cons=%#x out_prod=%#x",
+                   d->domid, cons, prod);
+        return;
+    }
+    while (cons != prod)
+        chunk[n++] = ring->out[MASK_XENCONS_IDX(cons++, ring->out)];
+    __atomic_thread_fence(__ATOMIC_RELEASE); /* data consumed before the index moves */
+    __atomic_store_n(&ring->out_cons, cons, __ATOMIC_RELAXED);
+    console_append(sd, TR_CON_RING, chunk, n);
+}
