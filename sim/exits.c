@@ -243,16 +243,14 @@ static void handle_exit(struct sim_vcpu *sv, uc_err err)
     }
 }
 
-void cpu_run_slice(struct sim_vcpu *sv)
+void cpu_run_slice(struct sim_vcpu *sv, uint64_t stop_at)
 {
     struct sim_machine *m = sv->m;
     struct vcpu *v = sv->v;
-    uint64_t slice = m->cfg.slice_insns, before;
+    uint64_t before;
     uc_err err;
 
-    sv->stop_at = m->insns + slice;
-    if (m->cfg.insn_limit && sv->stop_at > m->cfg.insn_limit)
-        sv->stop_at = m->cfg.insn_limit;
+    sv->stop_at = stop_at;
     sv->desched = false;
     sv->running = true; /* on the CPU for this slice: arch_vcpu_deschedule applies */
     m->current = sv;

@@ -8,8 +8,6 @@
 #include "hv/mm.h"
 #include "sim_internal.h"
 
-struct sim_machine *sim_current;
-
 void sim_fatal(const char *fmt, ...)
 {
     va_list ap;

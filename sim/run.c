@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hv/time.h"
 #include "sim_internal.h"
 
 /*
@@ -68,7 +69,45 @@ static struct sim_vcpu *pick_next(struct sim_machine *m)
     return NULL;
 }
 
-/* Nothing can run. Without timers yet, nothing can wake a blocked vCPU either. */
+/*
+ * Cycles from now until system time reaches deadline_ns (0 if passed). The
+ * estimate from tsc_khz is topped up by single cycles because the core's
+ * TSC->ns scale rounds down.
+ */
+static uint64_t cycles_until(struct sim_machine *m, uint64_t deadline_ns)
+{
+    uint64_t now = time_now_ns(), cycles, saved = m->idle_cycles;
+    unsigned __int128 c;
+
+    if (deadline_ns <= now)
+        return 0;
+    c = (unsigned __int128)(deadline_ns - now) * m->cfg.tsc_khz;
+    cycles = (uint64_t)((c + 999999) / 1000000);
+    m->idle_cycles += cycles; /* probe the clock, then put it back */
+    while (time_now_ns() < deadline_ns) {
+        m->idle_cycles++;
+        cycles++;
+    }
+    m->idle_cycles = saved;
+    return cycles;
+}
+
+/*
+ * No vCPU can run, but one waits for a deadline: the machine idles, i.e.
+ * virtual time jumps to the deadline, and the core wakes whoever is due.
+ */
+static bool idle_until_deadline(struct sim_machine *m)
+{
+    uint64_t deadline = sched_next_deadline();
+
+    if (!deadline)
+        return false;
+    m->idle_cycles += cycles_until(m, deadline);
+    sched_run_timers();
+    return true;
+}
+
+/* Nothing can run and no deadline is pending: nothing can ever wake a vCPU. */
 static void report_deadlock(struct sim_machine *m)
 {
     size_t n;
@@ -92,6 +131,22 @@ static void report_deadlock(struct sim_machine *m)
     }
     if (n < sizeof(m->outcome_text))
         snprintf(m->outcome_text + n, sizeof(m->outcome_text) - n, ")");
+}
+
+/* Machine instruction count at which the next slice ends: budget, limit or next deadline. */
+static uint64_t slice_end(struct sim_machine *m)
+{
+    uint64_t end = m->insns + m->cfg.slice_insns, deadline = sched_next_deadline();
+
+    if (m->cfg.insn_limit && end > m->cfg.insn_limit)
+        end = m->cfg.insn_limit;
+    if (deadline) {
+        uint64_t at = m->insns + cycles_until(m, deadline);
+
+        if (at < end)
+            end = at;
+    }
+    return end > m->insns ? end : m->insns + 1;
 }
 
 /* Console lines still open when a domain stops or the run ends go to the trace. */
@@ -126,11 +181,13 @@ int sim_run(struct sim_machine *m)
                      "instruction limit reached (%llu)",
                      (unsigned long long)m->cfg.insn_limit);
         } else if (!(sv = pick_next(m))) {
-            report_deadlock(m);
+            if (!idle_until_deadline(m))
+                report_deadlock(m);
         } else {
-            cpu_run_slice(sv);
+            cpu_run_slice(sv, slice_end(m));
             if (sv->v->domain->is_shutting_down)
                 console_flush(sv->sd);
+            sched_run_timers(); /* deadlines that passed while the slice ran */
         }
     }
     flush_consoles(m);

@@ -141,7 +141,8 @@ struct sim_machine {
     bool order_built;
 
     struct sim_vcpu *current; /* vCPU inside uc_emu_start, or NULL */
-    uint64_t insns;           /* machine instruction count = virtual TSC */
+    uint64_t insns;           /* guest instructions executed by the whole machine */
+    uint64_t idle_cycles;     /* virtual time skipped while every vCPU waited */
     uint64_t trace_hash;
     FILE *trace;
     csh cs64, cs32;
@@ -166,8 +167,7 @@ struct sim_domain *sim_domain_of(struct domain *d);
 /* cpu.c: one engine per vCPU. */
 void cpu_create(struct sim_vcpu *sv);
 void cpu_destroy(struct sim_vcpu *sv);
-/* Run sv's guest code until the slice ends or the vCPU leaves the CPU. */
-void cpu_run_slice(struct sim_vcpu *sv);
+
 /* Copy the guest GDT (v->gdt_frames) plus Xen's reserved entries into the engine GDT. */
 void cpu_load_gdt(struct sim_vcpu *sv);
 /* Engine -> v->regs (all registers, selectors included). */
@@ -182,6 +182,8 @@ bool cpu_selectors_changed(const struct sim_vcpu *sv);
 
 /* exits.c: hooks that turn guest exits into core entries. */
 void exits_install_hooks(struct sim_vcpu *sv);
+/* Run sv's guest code until the machine count reaches stop_at or the vCPU leaves the CPU. */
+void cpu_run_slice(struct sim_vcpu *sv, uint64_t stop_at);
 
 /* excfix.c: the Unicorn 2.0.1 exception-state bug (once per process, then per exception). */
 void excfix_init(void);

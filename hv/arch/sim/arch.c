@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "hv/arch.h"
+#include "hv/evtchn.h"
 #include "hv/mm.h"
 #include "hv/sched.h"
 #include "hv/trace.h"
@@ -14,6 +15,14 @@
  * domain_build) find no sim state; for per-vCPU flags that is harmless,
  * since a new engine starts with everything marked dirty.
  */
+
+/*
+ * Defined here, not in sim/machine.c, on purpose: the static libraries link
+ * as hvsim_machine then hvcore, and the core's references to arch_* are
+ * only resolved if this object is already in the link. sim/ using this
+ * variable is what pulls it in.
+ */
+struct sim_machine *sim_current;
 
 static struct sim_machine *machine(void)
 {
@@ -62,14 +71,18 @@ size_t arch_console_io_read(struct domain *d, char *buf, size_t len)
 }
 
 /*
- * Virtual TSC = tsc_start (0) + machine instructions * 1 cycle: every guest
- * instruction takes one cycle at cfg.tsc_khz. Instructions are counted per
- * translated block at block entry (sim/icount.c), so inside a block the TSC
- * already includes the whole block. Deterministic by construction.
+ * Virtual TSC = tsc_start (0) + machine instructions * 1 cycle + idle
+ * cycles: every guest instruction takes one cycle at cfg.tsc_khz, and when
+ * every vCPU waits for a deadline the clock jumps to it (sim/run.c).
+ * Instructions are counted per translated block at block entry
+ * (sim/icount.c), so inside a block the TSC already includes the whole
+ * block. Deterministic by construction.
  */
 uint64_t arch_tsc_now(void)
 {
-    return machine()->insns;
+    struct sim_machine *m = machine();
+
+    return m->insns + m->idle_cycles;
 }
 
 uint64_t arch_tsc_khz(void)
@@ -114,8 +127,10 @@ void arch_evtchn_backend_notify(struct domain *d, uint32_t port, unsigned int ba
 
     switch (backend) {
     case EVB_CONSOLE:
+        /* As xenconsoled: consume the output, then notify the guest back (every send). */
         if (sd)
             console_drain_ring(sd);
+        evtchn_backend_send(d, port);
         break;
     case EVB_XENSTORE:
         if (!m->xenstore_warned)
