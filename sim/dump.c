@@ -71,7 +71,7 @@ static void dump_code(FILE *f, struct sim_vcpu *sv)
     size_t back = (size_t)(rip - base), len, start, s;
     const uint8_t *p;
     cs_insn *insn = cs_malloc(cs);
-    int shown = 0;
+    int shown = 0, skip = 0;
 
     if (!insn)
         return;
@@ -86,19 +86,26 @@ static void dump_code(FILE *f, struct sim_vcpu *sv)
         cs_free(insn, 1);
         return;
     }
-    /* x86 cannot be decoded backwards: find a start that lands exactly on RIP. */
+    /*
+     * x86 cannot be decoded backwards. Decode from the farthest start that
+     * lands exactly on RIP (a long run is the most likely to be in step with
+     * the real instruction stream) and show its last SHOW_BEFORE instructions.
+     */
     start = back;
     for (s = 0; s < back; s++) {
         int n = lands_on(cs, code, len, base, s, back, insn);
 
-        if (n >= 0 && n <= SHOW_BEFORE) {
+        if (n >= 0) {
             start = s;
+            skip = n > SHOW_BEFORE ? n - SHOW_BEFORE : 0;
             break;
         }
     }
     p = code + start;
     len -= start;
     base += start;
+    while (skip-- > 0)
+        cs_disasm_iter(cs, &p, &len, &base, insn);
     while (shown < SHOW_TOTAL && len) {
         uint64_t at = base;
 
