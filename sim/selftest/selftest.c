@@ -48,8 +48,8 @@ static struct image load(const char *name)
 struct run {
     struct sim_machine *m;
     int outcome;
-    const struct sim_domain_result *res[4];
-    struct image im[4];
+    const struct sim_domain_result *res[8];
+    struct image im[8];
     unsigned int n;
 };
 
@@ -245,10 +245,30 @@ static void test_remap(void)
     done(&r);
 }
 
+/* Kernel -> user -> syscall bounce -> kernel -> user -> #PF on a kernel-only page. */
+static void test_user(void)
+{
+    static const char *const g[] = {"user", NULL};
+    struct sim_config cfg = {0};
+    struct run r;
+    struct vcpu *v;
+
+    run(&r, &cfg, g);
+    v = vcpu0(r.res[0]);
+    CHECK(r.res[0]->crashed && strstr(r.res[0]->crash_reason, "user mode"),
+          "user: want a crash in user mode, got \"%s\"", r.res[0]->crash_reason);
+    CHECK(!v->kernel_mode && v->regs.rip == 0x100900, "user: crash at %#llx (kernel mode %d)",
+          (unsigned long long)v->regs.rip, v->kernel_mode);
+    CHECK(v->regs.r12 == 42 && v->regs.r13 == 43 && v->regs.r14 == 44,
+          "user: r12..r14 = %llu %llu %llu, want 42 43 44", (unsigned long long)v->regs.r12,
+          (unsigned long long)v->regs.r13, (unsigned long long)v->regs.r14);
+    done(&r);
+}
+
 /* Two domains, tiny slices: per-domain results independent of the seed; hash stable per seed. */
 static void test_seeds(void)
 {
-    static const char *const g[] = {"count", "remap", "rdtsc3", NULL};
+    static const char *const g[] = {"count", "remap", "rdtsc3", "user", NULL};
     uint64_t first_hash = 0;
     struct run r;
 
@@ -286,6 +306,7 @@ int main(int argc, char **argv)
     test_fault();
     test_ring();
     test_remap();
+    test_user();
     test_seeds();
     printf("sim selftest: %s (%u failure%s)\n", selftest_failures ? "FAILED" : "passed",
            selftest_failures, selftest_failures == 1 ? "" : "s");
