@@ -224,6 +224,7 @@ bool cpu_load_regs(struct sim_vcpu *sv)
     load_selector(sv, UC_X86_REG_GS, &r->gs, &sv->eng_gs);
     cpu_write_regs(sv, r->rip);
     sv->cs_mode = code_mode(sv, r->cs);
+    sv->last_size = 0; /* the mode may have changed: no stale "previous block" */
     return true;
 }
 

@@ -86,7 +86,15 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *user)
         uc_emu_stop(uc);
         return;
     }
-    n = icount_block(sv, addr, size);
+    /* Tight loops re-enter the same block: skip the table for a repeat. */
+    if (addr == sv->last_block && size == sv->last_size) {
+        n = sv->last_count;
+    } else {
+        n = icount_block(sv, addr, size);
+        sv->last_block = addr;
+        sv->last_size = size;
+        sv->last_count = n;
+    }
     m->insns += n;
     sv->insns += n;
 }

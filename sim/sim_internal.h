@@ -71,6 +71,8 @@ struct sim_vcpu {
     bool stub_fault; /* the stub's iretq raised an exception: cs/ss refused */
     uint16_t eng_cs, eng_ss, eng_ds, eng_es, eng_fs, eng_gs; /* selectors loaded in uc */
     int cs_mode; /* CS_MODE_64 or CS_MODE_32: the code mode at entry (instruction counts) */
+    uint64_t last_block; /* the previous block (address, size, count): loops skip the table */
+    uint32_t last_size, last_count;
 
     enum sim_exit exit;
     int fault_access; /* ACCESS_* */
