@@ -46,7 +46,10 @@ void cpu_load_gdt(struct sim_vcpu *sv)
      */
     if (n > FIRST_RESERVED_GDT_ENTRY)
         n = FIRST_RESERVED_GDT_ENTRY;
-    memset(gdt, 0, SIM_GDT_BYTES);
+    /* Only entries a previous copy wrote can be stale (the toggle of guest mode calls this). */
+    if (sv->gdt_copied > n)
+        memset(gdt + n, 0, (sv->gdt_copied - n) * sizeof(*gdt));
+    sv->gdt_copied = n;
     for (i = 0; i < n; i++) {
         uint64_t mfn = v->gdt_frames[i / 512];
         uint64_t d;
@@ -142,27 +145,37 @@ bool cpu_selectors_changed(const struct sim_vcpu *sv)
 }
 
 /*
- * Change CS/SS (and so the CPL). Between runs the engine stays at the guest's
- * CPL, where nothing can raise it again; Unicorn's register write only
- * changes a selector's visible part. So: restore the CPL0 state saved at
- * creation, put an iretq frame on the hypervisor stack and run the stub
- * (`iretq`). The frame's RIP is SIM_UNTIL, so uc_emu_start returns right after
- * the iretq, at the new CPL with CS/SS loaded from the GDT; the caller then
- * loads every other register. Returns false if the CPU refused cs/ss.
+ * Change CS/SS (and so the CPL), DS and ES. Between runs the engine stays at
+ * the guest's CPL, where nothing can raise it again, and Unicorn's register
+ * write (UC_MODE_64) only changes the visible part of CS, SS, DS and ES, not
+ * the descriptor cache the CPU uses (bases and limits matter in compat
+ * mode). So: restore the CPL0 state saved at creation, put an iretq frame
+ * on the hypervisor stack and run the stub
+ *
+ *     mov %edi, %ds; mov %esi, %es; iretq
+ *
+ * The frame's RIP is SIM_UNTIL, so uc_emu_start returns right after the
+ * iretq, at the new CPL with all four loaded from the GDT; the caller then
+ * loads every other register. Returns false if the CPU refused a selector.
  */
-static bool switch_cpl(struct sim_vcpu *sv, uint16_t cs, uint16_t ss)
+static bool switch_cpl(struct sim_vcpu *sv, const struct cpu_user_regs *r)
 {
     uint64_t *frame = (uint64_t *)(sv->hv + SIM_GDT_BYTES + 0x1000);
-    uint64_t rsp = SIM_STACK_VA, rip, got_cs = 0, got_ss = 0; /* selectors: low bytes only */
+    uint64_t rsp = SIM_STACK_VA, rdi = r->ds, rsi = r->es, rip;
+    uint64_t got[4] = {0}; /* cs ss ds es; Unicorn writes only the low bytes */
+    int ids[] = {UC_X86_REG_CS, UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES};
+    void *vals[] = {&got[0], &got[1], &got[2], &got[3]};
     uc_err err;
 
     UC_CHECK(uc_context_restore(sv->uc, sv->ring0));
     frame[0] = SIM_UNTIL;
-    frame[1] = cs;
+    frame[1] = r->cs;
     frame[2] = 0x2; /* RFLAGS: reserved bit 1; the real value is loaded afterwards */
     frame[3] = 0;
-    frame[4] = ss;
+    frame[4] = r->ss;
     UC_CHECK(uc_reg_write(sv->uc, UC_X86_REG_RSP, &rsp));
+    UC_CHECK(uc_reg_write(sv->uc, UC_X86_REG_RDI, &rdi));
+    UC_CHECK(uc_reg_write(sv->uc, UC_X86_REG_RSI, &rsi));
     sv->in_stub = true;
     sv->stub_fault = false;
     err = uc_emu_start(sv->uc, SIM_STUB_VA, SIM_UNTIL, 0, 0);
@@ -170,14 +183,15 @@ static bool switch_cpl(struct sim_vcpu *sv, uint16_t cs, uint16_t ss)
     if (err != UC_ERR_OK)
         sim_fatal("uc_emu_start (iretq stub) failed: %s", uc_strerror(err));
     UC_CHECK(uc_reg_read(sv->uc, UC_X86_REG_RIP, &rip));
-    UC_CHECK(uc_reg_read(sv->uc, UC_X86_REG_CS, &got_cs));
-    UC_CHECK(uc_reg_read(sv->uc, UC_X86_REG_SS, &got_ss));
-    if (sv->stub_fault || rip != SIM_UNTIL || got_cs != cs || got_ss != ss)
+    UC_CHECK(uc_reg_read_batch(sv->uc, ids, vals, 4));
+    if (sv->stub_fault || rip != SIM_UNTIL || got[0] != r->cs || got[1] != r->ss)
         return false;
-    sv->eng_cs = cs;
-    sv->eng_ss = ss;
-    /* iretq to an outer ring nulls data segments of a lower DPL: reread them. */
-    sv->eng_ds = sv->eng_es = sv->eng_fs = sv->eng_gs = 0xffff;
+    sv->eng_cs = r->cs;
+    sv->eng_ss = r->ss;
+    /* iretq to an outer ring nulls data segments of a lower DPL: keep what stuck. */
+    sv->eng_ds = (uint16_t)got[2];
+    sv->eng_es = (uint16_t)got[3];
+    sv->eng_fs = sv->eng_gs = 0xffff; /* unknown: reloaded by the caller */
     sv->entered = true;
     return true;
 }
@@ -209,17 +223,20 @@ bool cpu_load_regs(struct sim_vcpu *sv)
 {
     struct cpu_user_regs *r = &sv->v->regs;
 
-    if (!sv->entered || r->cs != sv->eng_cs || r->ss != sv->eng_ss) {
-        if (!switch_cpl(sv, r->cs, r->ss))
-            return false;
+    if (!sv->entered || r->cs != sv->eng_cs || r->ss != sv->eng_ss || r->ds != sv->eng_ds ||
+        r->es != sv->eng_es) {
+        if (!switch_cpl(sv, r)) {
+            /* A data selector may be the culprit: retry with null ones, as a CPU would load. */
+            trace_line(sv->m, "sim: d%uv%u: ds=%#x es=%#x not loadable, using 0",
+                       sv->v->domain->domid, sv->v->vcpu_id, r->ds, r->es);
+            r->ds = r->es = 0;
+            if (!switch_cpl(sv, r))
+                return false;
+        }
+        r->ds = sv->eng_ds;
+        r->es = sv->eng_es;
     }
-    /*
-     * Selectors before bases: loading FS/GS reloads their base from the
-     * descriptor. (In 64-bit mode Unicorn only stores the DS/ES selector;
-     * their bases do not matter there. Compat-mode guests would need more.)
-     */
-    load_selector(sv, UC_X86_REG_DS, &r->ds, &sv->eng_ds);
-    load_selector(sv, UC_X86_REG_ES, &r->es, &sv->eng_es);
+    /* FS/GS writes are real (checked) loads; selectors before bases, which they reset. */
     load_selector(sv, UC_X86_REG_FS, &r->fs, &sv->eng_fs);
     load_selector(sv, UC_X86_REG_GS, &r->gs, &sv->eng_gs);
     cpu_write_regs(sv, r->rip);
@@ -227,6 +244,9 @@ bool cpu_load_regs(struct sim_vcpu *sv)
     sv->last_size = 0; /* the mode may have changed: no stale "previous block" */
     return true;
 }
+
+/* The CPL-switch stub (see switch_cpl): mov %edi,%ds; mov %esi,%es; iretq. */
+static const uint8_t stub_code[] = {0x8e, 0xdf, 0x8e, 0xc6, 0x48, 0xcf};
 
 void cpu_create(struct sim_vcpu *sv)
 {
@@ -236,8 +256,7 @@ void cpu_create(struct sim_vcpu *sv)
     if (posix_memalign((void **)&sv->hv, PAGE_SIZE, SIM_HV_BYTES))
         sim_fatal("out of memory (GDT/stub/stack)");
     memset(sv->hv, 0, SIM_HV_BYTES);
-    sv->hv[SIM_GDT_BYTES] = 0x48; /* iretq */
-    sv->hv[SIM_GDT_BYTES + 1] = 0xcf;
+    memcpy(sv->hv + SIM_GDT_BYTES, stub_code, sizeof(stub_code));
     UC_CHECK(uc_open(UC_ARCH_X86, UC_MODE_64, &sv->uc));
     shadow_map_fixed(sv);
     UC_CHECK(uc_reg_write(sv->uc, UC_X86_REG_GDTR, &gdtr));

@@ -60,6 +60,7 @@ struct sim_vcpu {
     uc_context *ring0;   /* CPL0 state from before the first entry (see cpu_switch_cpl) */
     uc_context *scratch; /* for the exception-state fix */
     uint8_t *hv;         /* host memory of the GDT + stub + stack region */
+    unsigned int gdt_copied; /* guest GDT entries currently in the engine GDT */
     struct sim_regions regions; /* guest regions currently mapped in uc */
 
     bool mmu_dirty;  /* arch_mmu_changed: resync before running guest code again */
