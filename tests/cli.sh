@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Command-line behaviour of `hvsim run`: exit codes and one-line reasons on bad input.
 set -uo pipefail
-hvsim=$1 guests=$2
+hvsim=$1 guests=$(realpath "$2")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 passes=0
@@ -38,7 +38,8 @@ expect no-xen-notes 2 "Not a Xen-ELF image" -- "$hvsim" run --kernel "$tmp/nonot
 expect bad-scenario 2 "bad.scn:5:1: unknown key 'memroy' \(did you mean 'memory'\?\)" -- \
   "$hvsim" run "$tmp/bad.scn"
 expect missing-kernel 2 "missing.scn:1: kernel: .*cannot open" -- "$hvsim" run "$tmp/missing.scn"
-expect too-small 2 "small.scn:1: " -- "$hvsim" run "$tmp/small.scn"
+expect too-small 2 "small.scn:4:10: 'memory' must be between 4 and 4096 MiB" -- \
+  "$hvsim" run "$tmp/small.scn"
 expect wrong-expectation 1 "FAIL +expected FAILURE, got SUCCESS" -- "$hvsim" run "$tmp/wrong.scn"
 expect usage 2 "usage: hvsim run" -- "$hvsim"
 expect unknown-option 2 "unknown or incomplete option '--frobnicate'" -- \

@@ -122,7 +122,8 @@ static void resolve_kernel(const char *dir, const char *name, char *out, size_t 
     snprintf(out, outlen, "%s/%s", dir, name); /* not found: report the plain path */
 }
 
-/* The result word from the first "Test result: X" line, or CRASH when there is none. */
+/* The result word from the first "Test result: X" line, or CRASH when there is none;
+ * written into buf (which is returned). */
 static const char *result_word(const char *console, size_t len, char *buf, size_t buflen)
 {
     static const char key[] = "Test result: ";
@@ -141,7 +142,8 @@ static const char *result_word(const char *console, size_t len, char *buf, size_
         }
         p = le + 1;
     }
-    return "CRASH";
+    snprintf(buf, buflen, "CRASH");
+    return buf;
 }
 
 static const char *shutdown_word(const struct sim_domain_result *r)
@@ -172,7 +174,7 @@ struct loaded_domain {
 static int load_domain(struct sim_machine *m, const struct scenario *s, const struct scn_domain *sd,
                        struct loaded_domain *ld)
 {
-    char path[1024], err[512];
+    char path[2 * PATH_MAX + 16], err[2 * PATH_MAX + 600];
     resolve_kernel(s->dir, sd->kernel, path, sizeof(path));
     ld->kernel = read_file(path, &ld->kernel_len, err, sizeof(err));
     if (!ld->kernel) {
@@ -274,12 +276,13 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
             const struct scn_domain *sd = &s.domains[i];
             const struct sim_domain_result *r = sim_domain_result(m, i);
             char (*t)[256] = rs->text[rs->n];
-            const char *actual = result_word(r->console, r->console_len, t[0], 256);
-            if (actual != t[0])
-                snprintf(t[0], 256, "%s", actual);
-            bool ok = check_domain(sd, r, t[0], t[1], 256);
+            char word[32], note[256] = "";
+            result_word(r->console, r->console_len, word, sizeof(word));
+            bool ok = check_domain(sd, r, word, note, sizeof(note));
             if (ok && !r->shut_down)
-                snprintf(t[1], 256, "%s", sim_outcome_text(m));
+                snprintf(note, sizeof(note), "%s", sim_outcome_text(m));
+            memcpy(t[0], word, sizeof(word));
+            memcpy(t[1], note, sizeof(note));
             snprintf(t[2], 256, "%s", file);
             snprintf(t[3], 256, "%s", sd->name);
             snprintf(t[4], 256, "%s", sd->expect);
