@@ -258,6 +258,8 @@ void cpu_run_slice(struct sim_vcpu *sv, uint64_t stop_at)
     uint64_t before;
     uc_err err;
 
+    if (!sv->uc)
+        cpu_create(sv); /* first time this vCPU runs (see sim_add_domain) */
     sv->stop_at = stop_at;
     sv->desched = false;
     sv->running = true; /* on the CPU for this slice: arch_vcpu_deschedule applies */
