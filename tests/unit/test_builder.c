@@ -175,6 +175,27 @@ static void test_mapped_region_is_4mib_multiple_with_slack(void **state)
     assert_true(end - stack_end >= 512 * 1024);
 }
 
+static void test_layout_holds_for_several_sizes(void **state)
+{
+    const uint64_t sizes_kb[] = {6 * 1024, 16 * 1024, 64 * 1024, 96 * 1024 + 4};
+    for (unsigned int i = 0; i < sizeof(sizes_kb) / sizeof(sizes_kb[0]); i++) {
+        fake_machine_init(sizes_kb[i] / 4 + 64);
+        struct domain *d = td_build(sizes_kb[i], NULL, 1);
+        struct vcpu *v = &d->vcpus[0];
+        struct start_info *si = start_info_of(d);
+        assert_int_equal(si->nr_pages, sizes_kb[i] / 4);
+        assert_true(d->start_info_va >= si->mfn_list + si->nr_pages * 8);
+        assert_true(si->pt_base > va_of_mfn(si->console.domU.mfn));
+        assert_int_equal(v->regs.rsp - 4096, si->pt_base + si->nr_pt_frames * 4096);
+        uint64_t end = 0;
+        while (td_l1e(v, end) && (*td_l1e(v, end) & _PAGE_PRESENT))
+            end += 4096;
+        assert_int_equal(end % MIB4, 0);
+        assert_true(end - v->regs.rsp >= 512 * 1024);
+        td_assert_invariants();
+    }
+}
+
 /* Collect every page-table frame reachable from the L4 (mfns, no duplicates). */
 static unsigned int table_frames(uint64_t l4, uint64_t *out, unsigned int max)
 {
@@ -653,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_cmdline_longest_accepted_longer_refused),
         cmocka_unit_test(test_layout_order_and_alignment),
         cmocka_unit_test(test_mapped_region_is_4mib_multiple_with_slack),
+        cmocka_unit_test(test_layout_holds_for_several_sizes),
         cmocka_unit_test(test_page_tables_read_only_rest_rw_user),
         cmocka_unit_test(test_p2m_and_m2p_agree),
         cmocka_unit_test(test_kernel_image_loaded),

@@ -101,6 +101,7 @@ static void test_syscall_entry_dispatches_from_registers(void **state)
     hv_entry_syscall(v);
     assert_int_equal(v->regs.rax, 0);
     assert_string_equal(fake.console, "ab\n");
+    td_assert_invariants();
 }
 
 /* ------------------------------------------------------------------------- */
@@ -131,6 +132,7 @@ static void test_console_io_write(void **state)
     fake.console_len = 0;
     assert_int_equal(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 0, S, 0), 0);
     assert_int_equal(fake.console_len, 0);
+    td_assert_invariants();
 }
 
 static void test_console_io_read_bad_cmd_bad_pointer(void **state)
@@ -144,6 +146,7 @@ static void test_console_io_read_bad_cmd_bad_pointer(void **state)
     assert_int_equal(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8, HOLE, 0), -XEN_EFAULT);
     assert_int_equal(hc(__HYPERVISOR_console_io, CONSOLEIO_write, 8, NONCANON, 0), -XEN_EFAULT);
     assert_int_equal(fake.console_len, 0);
+    td_assert_invariants();
 }
 
 /* ------------------------------------------------------------------------- */
@@ -268,6 +271,7 @@ static void test_sched_yield(void **state)
     assert_true(vcpu_runnable(v));
     assert_int_equal(hc(__HYPERVISOR_sched_op_compat, SCHEDOP_yield, 0, 0, 0), 0);
     assert_int_equal(fake.nr_deschedule, before + 2);
+    td_assert_invariants();
 }
 
 static void test_sched_shutdown_records_reason(void **state)
@@ -289,6 +293,7 @@ static void test_sched_shutdown_records_reason(void **state)
     put(S, &s, sizeof(s));
     assert_int_equal(hc(__HYPERVISOR_sched_op, SCHEDOP_shutdown, S, 0, 0), 0);
     assert_int_equal(d->shutdown_reason, SHUTDOWN_reboot);
+    td_assert_invariants();
 }
 
 static void test_sched_shutdown_bad_reason_and_pointer(void **state)
@@ -301,6 +306,7 @@ static void test_sched_shutdown_bad_reason_and_pointer(void **state)
                      -XEN_EFAULT);
     assert_false(d->is_shutting_down);
     assert_int_equal(v->state, VCPU_RUNNABLE);
+    td_assert_invariants();
 }
 
 static void test_sched_compat_shutdown_takes_value(void **state)
@@ -404,6 +410,7 @@ static void test_sched_poll_blocks_until_port_or_deadline(void **state)
     /* A deadline already in the past returns at once. */
     assert_int_equal(sched_poll_hc(S, 1, 1), 0);
     assert_int_equal(v->state, VCPU_RUNNABLE);
+    td_assert_invariants();
 }
 
 static void test_sched_block(void **state)
@@ -425,6 +432,7 @@ static void test_sched_block(void **state)
     evtchn_backend_send(d, d->console_port);
     assert_int_equal(v->state, VCPU_RUNNABLE);
     assert_int_equal(vi->evtchn_upcall_pending, 1);
+    td_assert_invariants();
 }
 
 static void test_sched_unknown_enosys(void **state)
@@ -479,6 +487,7 @@ static void test_set_trap_table(void **state)
     struct trap_info last = {.vector = 3, .address = 0x100600};
     put(0x3ffff0, &last, sizeof(last));
     assert_int_equal(hc(__HYPERVISOR_set_trap_table, 0x3ffff0, 0, 0, 0), -XEN_EFAULT);
+    td_assert_invariants();
 }
 
 #if 0 /* core bug: do_set_trap_table (hv/common/hc_basic.c) stores non-canonical handler
@@ -536,6 +545,7 @@ static void test_callback_op_register_unregister(void **state)
     assert_int_equal(hc(__HYPERVISOR_callback_op, CALLBACKOP_unregister, HOLE, 0, 0),
                      -XEN_EFAULT);
     assert_int_equal(hc(__HYPERVISOR_callback_op, 7, S, 0, 0), -XEN_ENOSYS);
+    td_assert_invariants();
 }
 
 #if 0 /* core bug: register_callback/do_callback_op (hv/common/hc_basic.c): Xen's
@@ -566,6 +576,7 @@ static void test_set_callbacks_and_stack_switch(void **state)
     assert_int_equal(hc(__HYPERVISOR_stack_switch, 0xe02b, TD_STACK_TOP, 0, 0), 0);
     assert_int_equal(v->kernel_ss, 0xe02b);
     assert_int_equal(v->kernel_sp, TD_STACK_TOP);
+    td_assert_invariants();
 }
 
 static void test_set_segment_base_canonical_checks(void **state)
@@ -595,6 +606,7 @@ static void test_set_segment_base_canonical_checks(void **state)
     assert_int_equal(hc(__HYPERVISOR_set_segment_base, SEGBASE_GS_USER_SEL, 0, 0, 0), 0);
     assert_int_equal(v->gs_base_user, 0);
     assert_int_equal(hc(__HYPERVISOR_set_segment_base, 7, 0, 0, 0), -XEN_EINVAL);
+    td_assert_invariants();
 }
 
 static void test_vm_assist(void **state)
@@ -616,6 +628,7 @@ static void test_vm_assist(void **state)
     /* A valid type with an unknown command. */
     assert_int_equal(hc(__HYPERVISOR_vm_assist, 2, VMASST_TYPE_m2p_strict, 0, 0), -XEN_ENOSYS);
     assert_int_equal(d->vm_assist, 1UL << VMASST_TYPE_runstate_update_flag);
+    td_assert_invariants();
 }
 
 #if 0 /* core bug: do_vm_assist (hv/common/hc_basic.c): for a 64-bit PV guest Xen's valid
@@ -1276,6 +1289,7 @@ static void test_evtchn_send(void **state)
     assert_int_equal(fake.nr_backend_notify, 2);
     assert_int_equal(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, TD_UNMAPPED_VA, 0, 0),
                      -XEN_EFAULT);
+    td_assert_invariants();
 }
 
 static long status(domid_t dom, evtchn_port_t port, struct evtchn_status *out)
@@ -1317,6 +1331,7 @@ static void test_evtchn_status(void **state)
     make_read_only(S + 0x90000);
     assert_int_equal(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_status, S + 0x90000, 0, 0),
                      -XEN_EFAULT);
+    td_assert_invariants();
 }
 
 #if 0 /* core bug: evtchn_status (hv/common/evtchn.c) answers -EPERM for any other domain id;
@@ -1338,6 +1353,7 @@ static void test_evtchn_unknown_enosys(void **state)
         assert_int_equal(evtchn_op(cmds[i], arg, sizeof(arg)), -XEN_ENOSYS);
     /* Nothing changed: the console port is still bound. */
     assert_int_equal(d->evtchn[d->console_port].state, ECS_INTERDOMAIN);
+    td_assert_invariants();
 }
 
 static void test_invariants_after_everything(void **state)
