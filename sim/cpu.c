@@ -1,4 +1,4 @@
-/* One Unicorn engine per vCPU: creation, GDT, and moving registers between v->regs and the engine. */
+/* One Unicorn engine per vCPU: creation, GDT, registers between v->regs and the engine. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,8 +55,8 @@ void cpu_load_gdt(struct sim_vcpu *sv)
         uint64_t d;
 
         if (mfn >= sv->m->nr_frames) {
-            sim_fatal("d%uv%u: GDT frame %#llx beyond machine memory", v->domain->domid,
-                      v->vcpu_id, (unsigned long long)mfn);
+            sim_fatal("d%uv%u: GDT frame %#llx beyond machine memory", v->domain->domid, v->vcpu_id,
+                      (unsigned long long)mfn);
         }
         d = ((const uint64_t *)(sv->m->ram + mfn * PAGE_SIZE))[i % 512];
         if ((d & (DESC_S | DESC_P)) == (DESC_S | DESC_P))
@@ -78,16 +78,19 @@ static int code_mode(struct sim_vcpu *sv, uint16_t cs)
     return (gdt[cs >> 3] & DESC_L) ? CS_MODE_64 : CS_MODE_32;
 }
 
-/* Register ids and value pointers for one batch transfer. */
+/*
+ * Register ids for one batch transfer: the first BATCH_WRITE (RIP last) are
+ * written and read, the six selectors after them only read.
+ */
 static int batch_ids[] = {
-    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RSI,
-    UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8,  UC_X86_REG_R9,
-    UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14,
+    UC_X86_REG_RAX, UC_X86_REG_RBX,    UC_X86_REG_RCX,     UC_X86_REG_RDX,     UC_X86_REG_RSI,
+    UC_X86_REG_RDI, UC_X86_REG_RBP,    UC_X86_REG_RSP,     UC_X86_REG_R8,      UC_X86_REG_R9,
+    UC_X86_REG_R10, UC_X86_REG_R11,    UC_X86_REG_R12,     UC_X86_REG_R13,     UC_X86_REG_R14,
     UC_X86_REG_R15, UC_X86_REG_RFLAGS, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE, UC_X86_REG_RIP,
-    /* read only: */
-    UC_X86_REG_CS, UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS, UC_X86_REG_GS,
+    UC_X86_REG_CS,  UC_X86_REG_SS,     UC_X86_REG_DS,      UC_X86_REG_ES,      UC_X86_REG_FS,
+    UC_X86_REG_GS,
 };
-#define BATCH_WRITE 20 /* the first 20 ids, RIP last */
+#define BATCH_WRITE 20
 #define BATCH_READ 26
 
 _Static_assert(offsetof(struct cpu_user_regs, r15) == offsetof(struct cpu_user_regs, rax) + 15 * 8,

@@ -3,25 +3,21 @@
 
 #include "sim_internal.h"
 
-#define BACK 48   /* bytes before RIP searched for an instruction boundary */
-#define AHEAD 64  /* bytes after RIP */
+#define BACK 48  /* bytes before RIP searched for an instruction boundary */
+#define AHEAD 64 /* bytes after RIP */
 #define SHOW_BEFORE 3
 #define SHOW_TOTAL 8
 
 static void dump_regs(FILE *f, const struct cpu_user_regs *r)
 {
-    fprintf(f, "  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n",
-            (unsigned long long)r->rax, (unsigned long long)r->rbx, (unsigned long long)r->rcx,
-            (unsigned long long)r->rdx);
-    fprintf(f, "  rsi %016llx rdi %016llx rbp %016llx rsp %016llx\n",
-            (unsigned long long)r->rsi, (unsigned long long)r->rdi, (unsigned long long)r->rbp,
-            (unsigned long long)r->rsp);
-    fprintf(f, "  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n",
-            (unsigned long long)r->r8, (unsigned long long)r->r9, (unsigned long long)r->r10,
-            (unsigned long long)r->r11);
-    fprintf(f, "  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n",
-            (unsigned long long)r->r12, (unsigned long long)r->r13, (unsigned long long)r->r14,
-            (unsigned long long)r->r15);
+    fprintf(f, "  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n", (unsigned long long)r->rax,
+            (unsigned long long)r->rbx, (unsigned long long)r->rcx, (unsigned long long)r->rdx);
+    fprintf(f, "  rsi %016llx rdi %016llx rbp %016llx rsp %016llx\n", (unsigned long long)r->rsi,
+            (unsigned long long)r->rdi, (unsigned long long)r->rbp, (unsigned long long)r->rsp);
+    fprintf(f, "  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n", (unsigned long long)r->r8,
+            (unsigned long long)r->r9, (unsigned long long)r->r10, (unsigned long long)r->r11);
+    fprintf(f, "  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n", (unsigned long long)r->r12,
+            (unsigned long long)r->r13, (unsigned long long)r->r14, (unsigned long long)r->r15);
     fprintf(f, "  rip %016llx rflags %08llx cs %04x ss %04x ds %04x es %04x fs %04x gs %04x\n",
             (unsigned long long)r->rip, (unsigned long long)r->rflags, r->cs, r->ss, r->ds, r->es,
             r->fs, r->gs);

@@ -80,8 +80,8 @@ static void calibrate(uint8_t *page)
     UC_CHECK(uc_emu_start(uc, 0x1000, 0x2000, 0, 0));
     UC_CHECK(uc_context_save(uc, after));
     if (p.n != 1 || p.vectors[0] != X86_EXC_DE)
-        sim_fatal("exception-state calibration: expected one #DE, got %u (first vector %u)",
-                  p.n, p.vectors[0]);
+        sim_fatal("exception-state calibration: expected one #DE, got %u (first vector %u)", p.n,
+                  p.vectors[0]);
 
     /* The blob is opaque; scan all of it as bytes (header included). */
     size = uc_context_size(uc);

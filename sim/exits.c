@@ -196,8 +196,7 @@ static bool hook_mem_invalid(uc_engine *uc, uc_mem_type type, uint64_t addr, int
 static void hook_never(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
                        void *user)
 {
-    sim_fatal("memory hook fired at %#llx: its range must never match",
-              (unsigned long long)addr);
+    sim_fatal("memory hook fired at %#llx: its range must never match", (unsigned long long)addr);
 }
 
 void exits_install_hooks(struct sim_vcpu *sv)
@@ -207,10 +206,9 @@ void exits_install_hooks(struct sim_vcpu *sv)
     uc_hook h;
 
     UC_CHECK(uc_hook_add(sv->uc, &h, UC_HOOK_BLOCK, (void *)hook_block, sv, 1, 0));
-    UC_CHECK(uc_hook_add(sv->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, sv, 1, 0,
-                         UC_X86_INS_SYSCALL));
-    UC_CHECK(uc_hook_add(sv->uc, &h, UC_HOOK_INSN, (void *)hook_cpuid, sv, 1, 0,
-                         UC_X86_INS_CPUID));
+    UC_CHECK(
+        uc_hook_add(sv->uc, &h, UC_HOOK_INSN, (void *)hook_syscall, sv, 1, 0, UC_X86_INS_SYSCALL));
+    UC_CHECK(uc_hook_add(sv->uc, &h, UC_HOOK_INSN, (void *)hook_cpuid, sv, 1, 0, UC_X86_INS_CPUID));
     UC_CHECK(uc_hook_add(sv->uc, &h, UC_HOOK_INTR, (void *)hook_intr, sv, 1, 0));
     UC_CHECK(uc_hook_add(sv->uc, &h, UC_HOOK_MEM_INVALID, (void *)hook_mem_invalid, sv, 1, 0));
     UC_CHECK(uc_hook_add(sv->uc, &h, UC_HOOK_MEM_READ, (void *)hook_never, sv, never, never));
@@ -270,8 +268,8 @@ void cpu_run_slice(struct sim_vcpu *sv, uint64_t stop_at)
         if (sv->seg_dirty)
             cpu_load_gdt(sv);
         if (!cpu_load_regs(sv)) {
-            domain_crash(v->domain, "sim: d%uv%u: the CPU refused cs=%#x ss=%#x",
-                         v->domain->domid, v->vcpu_id, v->regs.cs, v->regs.ss);
+            domain_crash(v->domain, "sim: d%uv%u: the CPU refused cs=%#x ss=%#x", v->domain->domid,
+                         v->vcpu_id, v->regs.cs, v->regs.ss);
             break;
         }
         sv->exit = SIM_EXIT_NONE;
@@ -286,8 +284,7 @@ void cpu_run_slice(struct sim_vcpu *sv, uint64_t stop_at)
             snprintf(m->outcome_text, sizeof(m->outcome_text),
                      "livelock: d%uv%u exited %u times without executing an instruction "
                      "(rip %#llx)",
-                     v->domain->domid, v->vcpu_id, LIVELOCK_EXITS,
-                     (unsigned long long)v->regs.rip);
+                     v->domain->domid, v->vcpu_id, LIVELOCK_EXITS, (unsigned long long)v->regs.rip);
             break;
         }
     }

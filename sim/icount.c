@@ -1,4 +1,5 @@
-/* Deterministic instruction counting: each translated block's length, counted once with Capstone. */
+/* Deterministic instruction counting: each translated block's length, counted once with Capstone.
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -116,8 +116,7 @@ struct sim_machine *sim_create(const struct sim_config *cfg)
     return m;
 }
 
-int sim_add_domain(struct sim_machine *m, const struct domain_config *cfg, char *err,
-                   size_t errlen)
+int sim_add_domain(struct sim_machine *m, const struct domain_config *cfg, char *err, size_t errlen)
 {
     struct sim_domain *sd;
     struct domain *d;

@@ -18,14 +18,14 @@
  */
 
 struct sim_config {
-    uint64_t ram_mib;     /* machine RAM; 0 = 256 MiB */
-    uint64_t seed;        /* chooses the initial vCPU order, nothing else */
-    uint64_t insn_limit;  /* stop the run after this many guest instructions; 0 = none */
-    uint64_t tsc_khz;     /* virtual TSC frequency; 0 = 3000000 (3 GHz) */
-    uint64_t slice_insns; /* scheduler time slice; 0 = SIM_DEFAULT_SLICE */
+    uint64_t ram_mib;       /* machine RAM; 0 = 256 MiB */
+    uint64_t seed;          /* chooses the initial vCPU order, nothing else */
+    uint64_t insn_limit;    /* stop the run after this many guest instructions; 0 = none */
+    uint64_t tsc_khz;       /* virtual TSC frequency; 0 = 3000000 (3 GHz) */
+    uint64_t slice_insns;   /* scheduler time slice; 0 = SIM_DEFAULT_SLICE */
     const char *trace_path; /* write the trace here (one line per record); NULL = none */
-    bool disasm;          /* the tool dumps registers + disassembly of crashed domains */
-    bool verbose;         /* hypervisor log lines also go to stderr */
+    bool disasm;            /* the tool dumps registers + disassembly of crashed domains */
+    bool verbose;           /* hypervisor log lines also go to stderr */
 };
 
 #define SIM_DEFAULT_RAM_MIB 256
@@ -46,22 +46,22 @@ enum sim_outcome {
 struct sim_domain_result {
     uint16_t domid;
     const char *name;
-    bool shut_down;           /* SCHEDOP_shutdown or crash */
+    bool shut_down; /* SCHEDOP_shutdown or crash */
     bool crashed;
     unsigned int shutdown_reason; /* SHUTDOWN_* when shut_down */
-    int shutdown_code;        /* SCHEDOP_shutdown_code latch; -1 = none */
-    const char *crash_reason; /* "" unless crashed */
+    int shutdown_code;            /* SCHEDOP_shutdown_code latch; -1 = none */
+    const char *crash_reason;     /* "" unless crashed */
     /* Console output: everything in arrival order, then per source. A guest
      * that prints through both console_io and the PV ring (XTF without
      * SIF_INITDOMAIN) shows each line twice in `console`. */
     const char *console;
     size_t console_len;
-    const char *console_io;   /* console_io(CONSOLEIO_write) only */
+    const char *console_io; /* console_io(CONSOLEIO_write) only */
     size_t console_io_len;
     const char *console_ring; /* PV console ring only */
     size_t console_ring_len;
-    bool console_truncated;   /* a stream hit its cap (4 MiB) */
-    uint64_t insns;           /* guest instructions executed by its vCPUs */
+    bool console_truncated; /* a stream hit its cap (4 MiB) */
+    uint64_t insns;         /* guest instructions executed by its vCPUs */
     uint64_t nr_hypercalls, nr_traps;
 };
 

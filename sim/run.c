@@ -1,4 +1,5 @@
-/* The deterministic scheduler: round-robin over runnable vCPUs, one instruction budget per slice. */
+/* The deterministic scheduler: round-robin over runnable vCPUs, one instruction budget per slice.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -115,8 +116,7 @@ static void report_deadlock(struct sim_machine *m)
     bool first = true;
 
     m->outcome = SIM_DEADLOCK;
-    n = (size_t)snprintf(m->outcome_text, sizeof(m->outcome_text),
-                         "deadlock: all vCPUs blocked (");
+    n = (size_t)snprintf(m->outcome_text, sizeof(m->outcome_text), "deadlock: all vCPUs blocked (");
     for (i = 0; i < m->nr_order && n < sizeof(m->outcome_text); i++) {
         struct vcpu *v = m->order[i]->v;
         const char *st = v->state == VCPU_BLOCKED   ? "blocked"
@@ -177,8 +177,7 @@ int sim_run(struct sim_machine *m)
             snprintf(m->outcome_text, sizeof(m->outcome_text), "all domains shut down");
         } else if (m->cfg.insn_limit && m->insns >= m->cfg.insn_limit) {
             m->outcome = SIM_INSN_LIMIT;
-            snprintf(m->outcome_text, sizeof(m->outcome_text),
-                     "instruction limit reached (%llu)",
+            snprintf(m->outcome_text, sizeof(m->outcome_text), "instruction limit reached (%llu)",
                      (unsigned long long)m->cfg.insn_limit);
         } else if (!(sv = pick_next(m))) {
             if (!idle_until_deadline(m))

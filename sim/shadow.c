@@ -59,8 +59,8 @@ static void regions_push(struct sim_regions *rs, uint64_t va, uint64_t mfn, uint
         rs->r = r;
         rs->cap = cap;
     }
-    rs->r[rs->n++] = (struct sim_region){.va = va, .len = npages * PAGE_SIZE, .mfn = mfn,
-                                         .prot = prot};
+    rs->r[rs->n++] =
+        (struct sim_region){.va = va, .len = npages * PAGE_SIZE, .mfn = mfn, .prot = prot};
 }
 
 static void leaf(struct walk *w, uint64_t va, uint64_t mfn, uint64_t npages, bool rw, bool nx)
@@ -75,8 +75,7 @@ static void leaf(struct walk *w, uint64_t va, uint64_t mfn, uint64_t npages, boo
     regions_push(w->out, va, mfn, npages, prot);
 }
 
-static void walk_table(struct walk *w, uint64_t mfn, int level, uint64_t va_base, bool rw,
-                       bool nx)
+static void walk_table(struct walk *w, uint64_t mfn, int level, uint64_t va_base, bool rw, bool nx)
 {
     const uint64_t *t;
     unsigned int i;
@@ -129,10 +128,9 @@ void shadow_map_fixed(struct sim_vcpu *sv)
     struct sim_machine *m = sv->m;
 
     /* The M2P is read-only for guests (XTF finds its console ring through it). */
-    UC_CHECK(uc_mem_map_ptr(sv->uc, MACH2PHYS_VIRT_START_64, m->m2p_bytes, UC_PROT_READ,
-                            hv_mem.m2p));
-    UC_CHECK(uc_mem_map_ptr(sv->uc, SIM_HV_VA, SIM_HV_BYTES, UC_PROT_READ | UC_PROT_EXEC,
-                            sv->hv));
+    UC_CHECK(
+        uc_mem_map_ptr(sv->uc, MACH2PHYS_VIRT_START_64, m->m2p_bytes, UC_PROT_READ, hv_mem.m2p));
+    UC_CHECK(uc_mem_map_ptr(sv->uc, SIM_HV_VA, SIM_HV_BYTES, UC_PROT_READ | UC_PROT_EXEC, sv->hv));
 }
 
 static bool region_eq(const struct sim_region *a, const struct sim_region *b)

@@ -57,10 +57,10 @@ struct sim_vcpu {
     struct sim_domain *sd;
     struct vcpu *v;
     uc_engine *uc;
-    uc_context *ring0;   /* CPL0 state from before the first entry (see cpu_switch_cpl) */
-    uc_context *scratch; /* for the exception-state fix */
-    uint8_t *hv;         /* host memory of the GDT + stub + stack region */
-    unsigned int gdt_copied; /* guest GDT entries currently in the engine GDT */
+    uc_context *ring0;          /* CPL0 state from before the first entry (see cpu_switch_cpl) */
+    uc_context *scratch;        /* for the exception-state fix */
+    uint8_t *hv;                /* host memory of the GDT + stub + stack region */
+    unsigned int gdt_copied;    /* guest GDT entries currently in the engine GDT */
     struct sim_regions regions; /* guest regions currently mapped in uc */
 
     bool mmu_dirty;  /* arch_mmu_changed: resync before running guest code again */
@@ -71,7 +71,7 @@ struct sim_vcpu {
     bool in_stub;    /* running the iretq stub (cpu.c switch_cpl), not guest code */
     bool stub_fault; /* the stub's iretq raised an exception: cs/ss refused */
     uint16_t eng_cs, eng_ss, eng_ds, eng_es, eng_fs, eng_gs; /* selectors loaded in uc */
-    int cs_mode; /* CS_MODE_64 or CS_MODE_32: the code mode at entry (instruction counts) */
+    int cs_mode;         /* CS_MODE_64 or CS_MODE_32: the code mode at entry (instruction counts) */
     uint64_t last_block; /* the previous block (address, size, count): loops skip the table */
     uint32_t last_size, last_count;
 
@@ -79,8 +79,8 @@ struct sim_vcpu {
     int fault_access; /* ACCESS_* */
     uint64_t fault_addr;
 
-    uint64_t insns;   /* guest instructions executed by this vCPU */
-    uint64_t stop_at; /* machine instruction count at which the slice ends */
+    uint64_t insns;      /* guest instructions executed by this vCPU */
+    uint64_t stop_at;    /* machine instruction count at which the slice ends */
     uint64_t idle_exits; /* consecutive exits without one executed instruction */
 };
 
@@ -177,7 +177,7 @@ void cpu_load_gdt(struct sim_vcpu *sv);
 void cpu_save_regs(struct sim_vcpu *sv);
 /* v->regs -> engine, except selectors, with RIP = rip. */
 void cpu_write_regs(struct sim_vcpu *sv, uint64_t rip);
-/* v->regs -> engine before a run, switching CPL through the stub if CS/SS changed.
+/* v->regs -> engine before a run, through the CPL-switch stub if CS/SS/DS/ES changed.
  * false: the CPU refused v->regs.cs/ss. */
 bool cpu_load_regs(struct sim_vcpu *sv);
 /* The core changed a selector since the engine state was read. */
@@ -196,7 +196,7 @@ void excfix_apply(uc_engine *uc, uc_context *scratch);
 void shadow_map_fixed(struct sim_vcpu *sv);
 void shadow_sync(struct sim_vcpu *sv);
 void shadow_free(struct sim_vcpu *sv);
-/* The flat list of regions a page-table walk produces (exported for the self-test). */
+/* The coalesced region list a walk of v's current page table produces. */
 void shadow_build(struct sim_machine *m, struct vcpu *v, struct sim_regions *out);
 
 /* icount.c: instruction counts per block, counted once with Capstone. */

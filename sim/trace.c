@@ -99,22 +99,39 @@ void trace_line(struct sim_machine *m, const char *fmt, ...)
 static unsigned int hypercall_arity(unsigned int nr)
 {
     static const unsigned char arity[NR_HYPERCALLS] = {
-        [__HYPERVISOR_set_trap_table] = 1, [__HYPERVISOR_mmu_update] = 4,
-        [__HYPERVISOR_set_gdt] = 2, [__HYPERVISOR_stack_switch] = 2,
-        [__HYPERVISOR_set_callbacks] = 3, [__HYPERVISOR_fpu_taskswitch] = 1,
-        [__HYPERVISOR_sched_op_compat] = 2, [__HYPERVISOR_platform_op] = 1,
-        [__HYPERVISOR_set_debugreg] = 2, [__HYPERVISOR_get_debugreg] = 1,
-        [__HYPERVISOR_update_descriptor] = 2, [__HYPERVISOR_memory_op] = 2,
-        [__HYPERVISOR_multicall] = 2, [__HYPERVISOR_update_va_mapping] = 3,
-        [__HYPERVISOR_set_timer_op] = 1, [__HYPERVISOR_event_channel_op_compat] = 1,
-        [__HYPERVISOR_xen_version] = 2, [__HYPERVISOR_console_io] = 3,
-        [__HYPERVISOR_physdev_op_compat] = 1, [__HYPERVISOR_grant_table_op] = 3,
-        [__HYPERVISOR_vm_assist] = 2, [__HYPERVISOR_update_va_mapping_otherdomain] = 4,
-        [__HYPERVISOR_iret] = 0x80, [__HYPERVISOR_vcpu_op] = 3,
-        [__HYPERVISOR_set_segment_base] = 2, [__HYPERVISOR_mmuext_op] = 4,
-        [__HYPERVISOR_xsm_op] = 1, [__HYPERVISOR_nmi_op] = 2, [__HYPERVISOR_sched_op] = 2,
-        [__HYPERVISOR_callback_op] = 2, [__HYPERVISOR_xenoprof_op] = 2,
-        [__HYPERVISOR_event_channel_op] = 2, [__HYPERVISOR_physdev_op] = 2,
+        [__HYPERVISOR_set_trap_table] = 1,
+        [__HYPERVISOR_mmu_update] = 4,
+        [__HYPERVISOR_set_gdt] = 2,
+        [__HYPERVISOR_stack_switch] = 2,
+        [__HYPERVISOR_set_callbacks] = 3,
+        [__HYPERVISOR_fpu_taskswitch] = 1,
+        [__HYPERVISOR_sched_op_compat] = 2,
+        [__HYPERVISOR_platform_op] = 1,
+        [__HYPERVISOR_set_debugreg] = 2,
+        [__HYPERVISOR_get_debugreg] = 1,
+        [__HYPERVISOR_update_descriptor] = 2,
+        [__HYPERVISOR_memory_op] = 2,
+        [__HYPERVISOR_multicall] = 2,
+        [__HYPERVISOR_update_va_mapping] = 3,
+        [__HYPERVISOR_set_timer_op] = 1,
+        [__HYPERVISOR_event_channel_op_compat] = 1,
+        [__HYPERVISOR_xen_version] = 2,
+        [__HYPERVISOR_console_io] = 3,
+        [__HYPERVISOR_physdev_op_compat] = 1,
+        [__HYPERVISOR_grant_table_op] = 3,
+        [__HYPERVISOR_vm_assist] = 2,
+        [__HYPERVISOR_update_va_mapping_otherdomain] = 4,
+        [__HYPERVISOR_iret] = 0x80,
+        [__HYPERVISOR_vcpu_op] = 3,
+        [__HYPERVISOR_set_segment_base] = 2,
+        [__HYPERVISOR_mmuext_op] = 4,
+        [__HYPERVISOR_xsm_op] = 1,
+        [__HYPERVISOR_nmi_op] = 2,
+        [__HYPERVISOR_sched_op] = 2,
+        [__HYPERVISOR_callback_op] = 2,
+        [__HYPERVISOR_xenoprof_op] = 2,
+        [__HYPERVISOR_event_channel_op] = 2,
+        [__HYPERVISOR_physdev_op] = 2,
     };
 
     /* 0x80 marks "known, no arguments"; 0 means unknown. */
@@ -127,7 +144,7 @@ static const char *vector_name(unsigned int v)
 {
     static const char *const names[32] = {
         "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
-        "#NP", "#SS", "#GP", "#PF", "#15",  "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+        "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE",  "#CP",
     };
 
     return v < 32 && names[v] ? names[v] : NULL;
@@ -135,7 +152,7 @@ static const char *vector_name(unsigned int v)
 
 static const char *shutdown_name(unsigned int r)
 {
-    static const char *const names[] = {"poweroff", "reboot", "suspend",
+    static const char *const names[] = {"poweroff", "reboot",   "suspend",
                                         "crash",    "watchdog", "soft_reset"};
 
     return r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
@@ -189,8 +206,8 @@ static void format_record(struct buf *b, const struct trace_rec *r)
         break;
     case TR_EMULATE:
         bprintf(b, "d%uv%u emulate %s rip=%#llx values=%#llx,%#llx", r->dom, r->vcpu,
-                emulate_name(r->nr), (unsigned long long)r->args[0],
-                (unsigned long long)r->args[1], (unsigned long long)r->args[2]);
+                emulate_name(r->nr), (unsigned long long)r->args[0], (unsigned long long)r->args[1],
+                (unsigned long long)r->args[2]);
         break;
     case TR_SHUTDOWN:
         bprintf(b, "d%uv%u shutdown %s code=%lld", r->dom, r->vcpu, shutdown_name(r->nr),

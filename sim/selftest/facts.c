@@ -1,4 +1,5 @@
-/* Self-test part 1: the Unicorn 2.0.1 behaviours the simulator is built on, checked on raw engines. */
+/* Self-test part 1: the Unicorn 2.0.1 behaviours the simulator is built on, checked on raw engines.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,5 @@
-/* Self-test part 2: the machine (scheduler, accounting, exits, shadow MMU, console) on tiny guests. */
+/* Self-test part 2: the machine (scheduler, accounting, exits, shadow MMU, console) on tiny guests.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "machine.h"
 #include "public/xen.h"
 #include "selftest.h"
+#include "sim_internal.h"
 
 /*
  * Usage: selftest GUEST_DIR. GUEST_DIR holds the guests of
@@ -126,6 +128,16 @@ static void test_count(void)
         CHECK(r.res[0]->insns == 3010 && sim_insns(r.m) == 3010,
               "count (slice %llu): %llu instructions, want 3010", (unsigned long long)slices[i],
               (unsigned long long)r.res[0]->insns);
+        if (i == 0) {
+            /* White box: a linearly mapped guest is a handful of regions, not pages. */
+            const struct sim_regions *rs = &r.m->doms[0]->vcpus[0].regions;
+
+            CHECK(rs->n >= 1 && rs->n <= 4, "count: %zu shadow regions, want 1..4", rs->n);
+            for (size_t k = 0; k < rs->n && getenv("SELFTEST_VERBOSE"); k++)
+                printf("  region %#llx+%#llx -> mfn %#llx prot %u\n",
+                       (unsigned long long)rs->r[k].va, (unsigned long long)rs->r[k].len,
+                       (unsigned long long)rs->r[k].mfn, rs->r[k].prot);
+        }
         if (i)
             CHECK(sim_trace_hash(r.m) == hash, "count: trace differs with slice %llu",
                   (unsigned long long)slices[i]);

@@ -100,9 +100,7 @@ void arch_vcpu_deschedule(struct vcpu *v)
 }
 
 /* The scheduler asks vcpu_runnable() before every slice: nothing to do. */
-void arch_vcpu_kick(struct vcpu *v)
-{
-}
+void arch_vcpu_kick(struct vcpu *v) {}
 
 void arch_mmu_changed(struct vcpu *v)
 {
