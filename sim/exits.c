@@ -46,11 +46,21 @@ static bool must_leave(struct sim_vcpu *sv)
            sv->v->domain->is_shutting_down || cpu_selectors_changed(sv);
 }
 
+/* A core entry may have set a deadline (a timer) that falls inside this slice. */
+static void clip_slice(struct sim_vcpu *sv)
+{
+    uint64_t at = sim_deadline_insns(sv->m);
+
+    if (at < sv->stop_at)
+        sv->stop_at = at;
+}
+
 /* After a core entry from a hook: load v->regs back, or leave the guest. */
 static void after_core(struct sim_vcpu *sv, unsigned int adj)
 {
     uint64_t until = resume_rip(SIM_UNTIL, adj);
 
+    clip_slice(sv);
     if (sv->seg_dirty)
         cpu_load_gdt(sv); /* the GDT is host memory: no need to leave */
     if (must_leave(sv)) {
@@ -229,6 +239,7 @@ static void handle_exit(struct sim_vcpu *sv, uc_err err)
         cpu_save_regs(sv);
         hv_entry_page_fault(v, sv->fault_addr, sv->fault_access);
         excfix_apply(sv->uc, sv->scratch);
+        clip_slice(sv);
         return;
     case SIM_EXIT_NONE:
         break;
@@ -237,12 +248,14 @@ static void handle_exit(struct sim_vcpu *sv, uc_err err)
     if (err == UC_ERR_INSN_INVALID) {
         hv_entry_exception(v, X86_EXC_UD, 0);
         excfix_apply(sv->uc, sv->scratch);
+        clip_slice(sv);
     } else if (err != UC_ERR_OK) {
         sim_fatal("uc_emu_start: %s at rip %#llx", uc_strerror(err),
                   (unsigned long long)v->regs.rip);
     } else if (v->regs.rip == SIM_UNTIL) {
         /* The guest itself jumped to the end address: a fetch from the hole. */
         hv_entry_page_fault(v, SIM_UNTIL, ACCESS_FETCH);
+        clip_slice(sv);
     } else if (sv->m->insns < sv->stop_at && !v->domain->is_shutting_down) {
         sim_fatal("uc_emu_start stopped without a reason at rip %#llx",
                   (unsigned long long)v->regs.rip);

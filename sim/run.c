@@ -133,19 +133,23 @@ static void report_deadlock(struct sim_machine *m)
         snprintf(m->outcome_text + n, sizeof(m->outcome_text) - n, ")");
 }
 
+uint64_t sim_deadline_insns(struct sim_machine *m)
+{
+    uint64_t deadline = sched_next_deadline();
+
+    return deadline ? m->insns + cycles_until(m, deadline) : UINT64_MAX;
+}
+
 /* Machine instruction count at which the next slice ends: budget, limit or next deadline. */
 static uint64_t slice_end(struct sim_machine *m)
 {
-    uint64_t end = m->insns + m->cfg.slice_insns, deadline = sched_next_deadline();
+    uint64_t end = m->insns + m->cfg.slice_insns, at = sim_deadline_insns(m);
 
     if (m->cfg.insn_limit && end > m->cfg.insn_limit)
         end = m->cfg.insn_limit;
-    if (deadline) {
-        uint64_t at = m->insns + cycles_until(m, deadline);
-
-        if (at < end)
-            end = at;
-    }
+    if (at < end)
+        end = at;
+    /* At least one block, so that a deadline the core does not clear cannot stall the run. */
     return end > m->insns ? end : m->insns + 1;
 }
 

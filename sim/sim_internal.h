@@ -188,6 +188,9 @@ void exits_install_hooks(struct sim_vcpu *sv);
 /* Run sv's guest code until the machine count reaches stop_at or the vCPU leaves the CPU. */
 void cpu_run_slice(struct sim_vcpu *sv, uint64_t stop_at);
 
+/* run.c: machine instruction count at which the core's next deadline passes (UINT64_MAX: none). */
+uint64_t sim_deadline_insns(struct sim_machine *m);
+
 /* excfix.c: the Unicorn 2.0.1 exception-state bug (once per process, then per exception). */
 void excfix_init(void);
 void excfix_apply(uc_engine *uc, uc_context *scratch);
