@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build and run the simulator self-test against an existing build directory.
 #   sim/selftest/run.sh [BUILD_DIR]     (default: build-sim at the top of the tree)
-# Needs libhvsim_machine.a and libhvcore.a in BUILD_DIR (ninja -C BUILD_DIR hvsim_machine).
+# BUILD_DIR must be configured (cmake -S . -B BUILD_DIR); the libraries are (re)built here.
 # Everything it builds goes to BUILD_DIR/sim-selftest/.
 set -eu
 
@@ -11,7 +11,7 @@ build=$(cd "${1:-$top/build-sim}" && pwd)
 out="$build/sim-selftest"
 mkdir -p "$out"
 
-ninja -C "$build" hvsim_machine >/dev/null
+cmake --build "$build" --target hvsim_machine >/dev/null
 
 for s in "$here"/guests/*.S; do
     name=$(basename "$s" .S)
