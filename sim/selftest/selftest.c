@@ -175,6 +175,9 @@ static void test_rdtsc(void)
     CHECK(v->regs.r12 < v->regs.r13 && v->regs.r13 < v->regs.r14,
           "rdtsc3: TSC not increasing: %llu %llu %llu", (unsigned long long)v->regs.r12,
           (unsigned long long)v->regs.r13, (unsigned long long)v->regs.r14);
+    CHECK(v->regs.r15 == 0x566e6558 && v->regs.r10 == 7,
+          "rdtsc3: plain CPUID gave ebx %#llx, want 0x566e6558 (\"XenV\")",
+          (unsigned long long)v->regs.r15);
     done(&r);
 }
 
