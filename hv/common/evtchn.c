@@ -45,6 +45,19 @@ bool evtchn_is_pending(struct domain *d, evtchn_port_t port)
            (d->shared_info->evtchn_pending[port / BITS_PER_XEN_ULONG] >> (port % 64)) & 1;
 }
 
+/* Xen's evtchn_check_pollers: polling ignores masks and which vCPU is notified. */
+static void wake_pollers(struct domain *d, evtchn_port_t port)
+{
+    for (unsigned int k = 0; k < d->max_vcpus; k++) {
+        struct vcpu *p = &d->vcpus[k];
+        if (p->state != VCPU_POLLING)
+            continue;
+        for (unsigned int i = 0; i < p->nr_poll_ports; i++)
+            if (p->poll_ports[i] == port)
+                vcpu_wake(p);
+    }
+}
+
 void evtchn_set_pending(struct vcpu *v, evtchn_port_t port)
 {
     struct shared_info *s = v->domain->shared_info;
@@ -57,14 +70,10 @@ void evtchn_set_pending(struct vcpu *v, evtchn_port_t port)
         vcpu_info_of(v)->evtchn_upcall_pending = 1;
         raised = true;
     }
-    /* A vCPU polling on this port, or blocked, wakes regardless of masks. */
-    if (v->state == VCPU_POLLING) {
-        for (unsigned int i = 0; i < v->nr_poll_ports; i++)
-            if (v->poll_ports[i] == port)
-                vcpu_wake(v);
-    } else if (v->state == VCPU_BLOCKED && raised) {
+    /* A blocked notify vCPU wakes on a new upcall; any vCPU polling the port wakes. */
+    if (v->state == VCPU_BLOCKED && raised)
         vcpu_wake(v);
-    }
+    wake_pollers(v->domain, port);
 out : {
     struct trace_rec r = {.kind = TR_EVENT, .dom = v->domain->domid, .vcpu = (uint16_t)v->vcpu_id,
                           .nr = port};
@@ -107,7 +116,8 @@ static long evtchn_status(struct vcpu *v, struct evtchn_status *st)
 {
     struct domain *d = v->domain;
     if (st->dom != DOMID_SELF && st->dom != d->domid)
-        return -XEN_EPERM; /* only a privileged domain may ask about others */
+        /* Only a privileged domain may ask about others. */
+        return domain_by_id(st->dom) ? -XEN_EPERM : -XEN_ESRCH;
     if (!port_valid(d, st->port))
         return -XEN_EINVAL;
     struct evtchn *c = &d->evtchn[st->port];

@@ -5,6 +5,12 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 
+static bool canonical(uint64_t va)
+{
+    uint64_t top = va >> 47;
+    return top == 0 || top == 0x1FFFF;
+}
+
 /* console_io: a domU's output is filtered to printable text, as Xen does. */
 static long console_write(struct vcpu *v, uint64_t count, uint64_t buf)
 {
@@ -87,8 +93,8 @@ long do_xen_version(struct vcpu *v, const uint64_t a[5])
         return PAGE_SIZE;
     case 8: /* guest_handle: the domain handle, all zero here */
         return copy_string_out(v, arg, "", 16);
-    case 9: /* commandline: not shown to unprivileged domains */
-        return copy_string_out(v, arg, "", 1024);
+    case 9: /* commandline: denied to unprivileged domains, in Xen's words */
+        return copy_string_out(v, arg, "<denied>", 1024);
     default:
         return -XEN_ENOSYS;
     }
@@ -97,12 +103,15 @@ long do_xen_version(struct vcpu *v, const uint64_t a[5])
 long do_vm_assist(struct vcpu *v, const uint64_t a[5])
 {
     uint64_t cmd = a[0], type = a[1];
-    if (cmd != VMASST_CMD_enable && cmd != VMASST_CMD_disable)
-        return -XEN_ENOSYS;
+    /* Xen checks the type against the 64-bit PV valid set before the command. */
     switch (type) {
+    case VMASST_TYPE_4gb_segments:
+    case VMASST_TYPE_4gb_segments_notify:
+    case VMASST_TYPE_pae_extended_cr3:
+        /* 32-bit segment and cr3 assists: nothing to do for a 64-bit guest. */
     case VMASST_TYPE_m2p_strict:
     case VMASST_TYPE_runstate_update_flag:
-        /* Nothing here depends on them yet: the guest's M2P view is always
+        /* Nothing here depends on these yet: the guest's M2P view is always
          * read-only and there is no runstate area. Recorded for later. */
         break;
     case VMASST_TYPE_writable_pagetables:
@@ -113,6 +122,8 @@ long do_vm_assist(struct vcpu *v, const uint64_t a[5])
     default:
         return -XEN_EINVAL;
     }
+    if (cmd != VMASST_CMD_enable && cmd != VMASST_CMD_disable)
+        return -XEN_ENOSYS;
     unsigned long bit = 1UL << (type & 63);
     if (cmd == VMASST_CMD_enable)
         v->domain->vm_assist |= bit;
@@ -135,6 +146,8 @@ long do_set_trap_table(struct vcpu *v, const uint64_t a[5])
             return -XEN_EFAULT;
         if (!t.address)
             return 0;
+        if (!canonical(t.address))
+            return -XEN_EINVAL;
         v->trap_ctxt[t.vector] = (struct trap_bounce_target){t.address, t.cs, t.flags};
     }
     return -XEN_EINVAL;
@@ -152,6 +165,8 @@ long do_set_callbacks(struct vcpu *v, const uint64_t a[5])
 static long register_callback(struct vcpu *v, const struct callback_register *cb)
 {
     bool mask = cb->flags & CALLBACKF_mask_events;
+    if (!canonical(cb->address))
+        return -XEN_EINVAL;
     switch (cb->type) {
     case CALLBACKTYPE_event:
         v->event_callback = cb->address;
@@ -169,7 +184,7 @@ static long register_callback(struct vcpu *v, const struct callback_register *cb
         /* Accepted as Xen does; delivered once 32-bit user code and NMIs exist. */
         return 0;
     default:
-        return -XEN_EINVAL;
+        return -XEN_ENOSYS; /* Xen's answer to an unknown (or deprecated) type */
     }
 }
 
@@ -186,8 +201,19 @@ long do_callback_op(struct vcpu *v, const uint64_t a[5])
         struct callback_unregister cb;
         if (copy_from_guest(v, &cb, a[1], sizeof(cb)))
             return -XEN_EFAULT;
-        /* Xen lets a guest unregister only its NMI callback. */
-        return cb.type == CALLBACKTYPE_nmi ? 0 : -XEN_EINVAL;
+        /* Xen lets a guest unregister only its NMI callback; unknown types: -ENOSYS. */
+        switch (cb.type) {
+        case CALLBACKTYPE_nmi:
+            return 0;
+        case CALLBACKTYPE_event:
+        case CALLBACKTYPE_failsafe:
+        case CALLBACKTYPE_syscall:
+        case CALLBACKTYPE_syscall32:
+        case CALLBACKTYPE_sysenter:
+            return -XEN_EINVAL;
+        default:
+            return -XEN_ENOSYS;
+        }
     }
     default:
         return -XEN_ENOSYS;
@@ -199,12 +225,6 @@ long do_stack_switch(struct vcpu *v, const uint64_t a[5])
     v->kernel_ss = a[0];
     v->kernel_sp = a[1];
     return 0;
-}
-
-static bool canonical(uint64_t va)
-{
-    uint64_t top = va >> 47;
-    return top == 0 || top == 0x1FFFF;
 }
 
 long do_set_segment_base(struct vcpu *v, const uint64_t a[5])

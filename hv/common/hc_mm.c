@@ -217,7 +217,7 @@ long do_mmuext_op(struct vcpu *v, const uint64_t a[5])
 /*
  * A 64-bit PV guest's descriptor: not-present ones are free-form; code and
  * data segments get DPL 3 (its kernel runs in ring 3); system descriptors
- * (gates, TSS, LDT) are refused.
+ * (gates, TSS, LDT) are refused, except type 0 which Xen lets through.
  */
 static bool check_descriptor(uint64_t *desc)
 {
@@ -225,7 +225,7 @@ static bool check_descriptor(uint64_t *desc)
     if (!(b & (1u << 15)))
         return true;
     if (!(b & (1u << 12)))
-        return false;
+        return ((b >> 8) & 0xf) == 0; /* type 0 is harmless; other system types refused */
     *desc |= 3ULL << (32 + 13);
     return true;
 }
@@ -263,11 +263,12 @@ long do_set_gdt(struct vcpu *v, const uint64_t a[5])
     for (; got < nr; got++) {
         mfn_t m = _mfn(frames[got]);
         rc = mm_get_page_type(v->domain, m, PGT_seg_desc);
-        if (!rc && mfn_to_page(m)->type_count == 1)
+        if (rc)
+            break; /* nothing taken on this frame: release only earlier ones */
+        if (mfn_to_page(m)->type_count == 1)
             rc = validate_gdt_frame(m);
         if (rc) {
-            if (mfn_valid(m) && mfn_to_page(m)->type == PGT_seg_desc)
-                mm_put_page_type(v->domain, m);
+            mm_put_page_type(v->domain, m);
             break;
         }
     }

@@ -120,7 +120,9 @@ long do_multicall(struct vcpu *v, const uint64_t a[5])
         if (copy_from_guest(v, &e, at, sizeof(e)))
             return -XEN_EFAULT;
         long rc;
-        if (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
+        if (e.op == __HYPERVISOR_multicall)
+            rc = -XEN_EINVAL; /* re-entry is disallowed */
+        else if (e.op == __HYPERVISOR_iret)
             rc = -XEN_ENOSYS;
         else
             rc = hypercall_dispatch(v, e.op, (const uint64_t *)e.args);

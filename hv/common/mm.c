@@ -99,22 +99,27 @@ static int get_page_from_entry(struct domain *d, uint64_t pte, unsigned int leve
     if (level > 1 && (pte & _PAGE_PSE))
         return -XEN_EINVAL; /* superpages are not offered to PV guests here */
     mfn_t mfn = pte_mfn(pte);
-    if (!frame_owned_by(d, mfn))
-        return -XEN_EINVAL;
-    struct page_info *pg = mfn_to_page(mfn);
     if (level == 1) {
-        if (pte & _PAGE_RW) {
-            int rc = mm_get_page_type(d, mfn, PGT_writable);
-            if (rc)
-                return rc;
-        }
-        pg->ref_count++;
+        /*
+         * Xen's get_page_from_l1e: a frame beyond RAM is I/O space, which an
+         * unprivileged domain may not map (-EPERM); a frame it does not own,
+         * or cannot have as a writable page, is busy (-EBUSY).
+         */
+        if (!mfn_valid(mfn))
+            return -XEN_EPERM;
+        if (!frame_owned_by(d, mfn))
+            return -XEN_EBUSY;
+        if ((pte & _PAGE_RW) && mm_get_page_type(d, mfn, PGT_writable))
+            return -XEN_EBUSY;
+        mfn_to_page(mfn)->ref_count++;
         return 0;
     }
+    if (!frame_owned_by(d, mfn))
+        return -XEN_EINVAL;
     int rc = mm_get_page_type(d, mfn, level - 1);
     if (rc)
         return rc;
-    pg->ref_count++;
+    mfn_to_page(mfn)->ref_count++;
     return 0;
 }
 

@@ -29,9 +29,10 @@ static long sched_shutdown(struct vcpu *v, unsigned int reason)
     if (reason > SHUTDOWN_MAX)
         return -XEN_EINVAL;
     struct domain *d = v->domain;
+    /* As Xen: a code latched by SCHEDOP_shutdown_code wins over this reason. */
     if (d->shutdown_code < 0)
         d->shutdown_code = (int)reason;
-    domain_shutdown(d, reason);
+    domain_shutdown(d, (unsigned int)d->shutdown_code);
     return 0;
 }
 
@@ -78,7 +79,8 @@ long do_sched_op(struct vcpu *v, const uint64_t a[5])
             return sched_shutdown(v, s.reason);
         if (s.reason > SHUTDOWN_MAX)
             return -XEN_EINVAL;
-        v->domain->shutdown_code = (int)s.reason;
+        if (v->domain->shutdown_code < 0) /* the first code latched wins */
+            v->domain->shutdown_code = (int)s.reason;
         return 0;
     }
     case SCHEDOP_poll:

@@ -239,6 +239,27 @@ static bool vector_has_error_code(unsigned int vector)
            vector == X86_EXC_AC;
 }
 
+/*
+ * `int $n` (n >= 32; regs.rip after the 2-byte instruction). On hardware it
+ * raises #GP with error code (n << 3) | 2 and Xen then checks the guest's
+ * own gate: delivered if its DPL admits the caller (ring 1 counts for the
+ * kernel, ring 3 for user mode), else #GP at the instruction.
+ */
+static void software_interrupt(struct vcpu *v, unsigned int vector)
+{
+    const struct trap_bounce_target *t = &v->trap_ctxt[vector & 0xff];
+    unsigned int dpl = t->flags & 3;
+    if (t->address && dpl >= (v->kernel_mode ? 1u : 3u)) {
+        v->nr_traps++;
+        trace_trap(v, vector, 0, 0);
+        if (!create_bounce_frame(v, t->address, t->flags & 4, false, 0))
+            domain_crash(v->domain, "cannot write the int $0x%x bounce frame", vector);
+        return;
+    }
+    v->regs.rip -= 2;
+    pv_inject_exception(v, X86_EXC_GP, true, (vector << 3) | 2);
+}
+
 void hv_entry_exception(struct vcpu *v, unsigned int vector, uint32_t error_code)
 {
     if (v->domain->is_shutting_down)
@@ -247,20 +268,11 @@ void hv_entry_exception(struct vcpu *v, unsigned int vector, uint32_t error_code
         return;
     if (vector == X86_EXC_UD && emulate_forced(v))
         return;
-    if (vector == X86_EXC_BP || vector == X86_EXC_OF) {
-        /* Software traps: allowed only if the gate's DPL admits the guest's ring. */
-        unsigned int dpl = v->trap_ctxt[vector].flags & 3;
-        if (dpl < (v->kernel_mode ? 0u : 3u)) {
-            v->regs.rip -= 1;
-            pv_inject_exception(v, X86_EXC_GP, true, (vector << 3) | 2);
-            return;
-        }
-    }
     if (vector >= 32) {
-        domain_crash(v->domain, "unexpected interrupt vector %u at rip 0x%llx", vector,
-                     (unsigned long long)v->regs.rip);
+        software_interrupt(v, vector);
         return;
     }
+    /* int3 and into are delivered whatever the gate's DPL, as Xen's do_int3 does. */
     pv_inject_exception(v, vector, vector_has_error_code(vector), error_code);
 }
 
@@ -290,8 +302,6 @@ void hv_entry_page_fault(struct vcpu *v, uint64_t va, int access)
     /* Xen hides the user bit from a guest kernel: its ring 3 is kernel mode. */
     if (v->kernel_mode)
         ec &= ~PFEC_user;
-    if (!(ec & PFEC_present))
-        ec &= ~PFEC_insn_fetch;
     vcpu_info_of(v)->arch.cr2 = va;
     pv_inject_exception(v, X86_EXC_PF, true, ec);
 }

@@ -183,10 +183,6 @@ static void test_polling_through_sched_op_and_backend_send(void **state)
     assert_int_equal(v->state, VCPU_RUNNABLE);
 }
 
-#if 0 /* core bug: evtchn_set_pending (hv/common/evtchn.c) only checks whether the target
-       * vCPU itself polls the port. Xen's evtchn_check_pollers wakes every vCPU of the
-       * domain in poll_mask that polls this port (or polls several ports), whichever vCPU
-       * the port notifies. Here vCPU 1 polls the console port, which notifies vCPU 0. */
 static void test_poller_on_other_vcpu_woken(void **state)
 {
     fake_machine_init(TD_FRAMES);
@@ -199,7 +195,6 @@ static void test_poller_on_other_vcpu_woken(void **state)
     evtchn_backend_send(d, d->console_port);
     assert_int_equal(v1->state, VCPU_RUNNABLE);
 }
-#endif
 
 static void test_blocked_vcpu_woken_only_by_upcall(void **state)
 {
@@ -305,9 +300,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_polling_vcpu_woken_by_its_port, setup),
     cmocka_unit_test_setup(test_polling_vcpu_not_woken_by_already_pending_port, setup),
     cmocka_unit_test_setup(test_polling_through_sched_op_and_backend_send, setup),
-#if 0
     cmocka_unit_test_setup(test_poller_on_other_vcpu_woken, setup),
-#endif
     cmocka_unit_test_setup(test_blocked_vcpu_woken_only_by_upcall, setup),
     cmocka_unit_test_setup(test_no_wake_for_offline_or_shut_down_vcpu, setup),
     cmocka_unit_test_setup(test_backend_send_marks_guest_port, setup),

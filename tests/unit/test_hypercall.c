@@ -232,8 +232,6 @@ static void test_xen_version_bad_pointer_efault(void **state)
     assert_int_equal(hc(__HYPERVISOR_xen_version, XENVER_pagesize, HOLE, 0, 0), 4096);
 }
 
-#if 0 /* core bug: do_xen_version (hv/common/hc_basic.c) copies "" for XENVER_commandline (9);
-       * Xen's xsm denies it to a domU and copies xen_deny() = "<denied>" (9 bytes). */
 static void test_xen_version_commandline_denied(void **state)
 {
     char buf[16];
@@ -243,7 +241,6 @@ static void test_xen_version_commandline_denied(void **state)
     get(buf, S, sizeof(buf));
     assert_string_equal(buf, "<denied>");
 }
-#endif
 
 /* ------------------------------------------------------------------------- */
 /* sched_op                                                                  */
@@ -329,10 +326,6 @@ static void test_sched_shutdown_code_latches(void **state)
                      -XEN_EFAULT);
 }
 
-#if 0 /* core bug: sched_op.c do_sched_op/sched_shutdown: Xen's SCHEDOP_shutdown_code latches
-       * only the first code (if shutdown_code is unset), and domain_shutdown() then reports
-       * the latched code as the shutdown reason. The core overwrites the latch on every
-       * SCHEDOP_shutdown_code and shuts down with the reason passed to SCHEDOP_shutdown. */
 static void test_sched_shutdown_code_first_wins_and_is_the_reason(void **state)
 {
     struct sched_shutdown s = {.reason = SHUTDOWN_crash};
@@ -348,7 +341,6 @@ static void test_sched_shutdown_code_first_wins_and_is_the_reason(void **state)
     assert_true(d->is_shutting_down);
     assert_int_equal(d->shutdown_reason, SHUTDOWN_crash); /* reason = d->shutdown_code */
 }
-#endif
 
 static void test_sched_poll_arguments(void **state)
 {
@@ -490,8 +482,6 @@ static void test_set_trap_table(void **state)
     td_assert_invariants();
 }
 
-#if 0 /* core bug: do_set_trap_table (hv/common/hc_basic.c) stores non-canonical handler
-       * addresses; Xen (arch/x86/pv/callback.c) returns -EINVAL for them. */
 static void test_set_trap_table_non_canonical_einval(void **state)
 {
     struct trap_info t[2] = {{.vector = 3, .address = NONCANON}, {.address = 0}};
@@ -499,7 +489,6 @@ static void test_set_trap_table_non_canonical_einval(void **state)
     assert_int_equal(hc(__HYPERVISOR_set_trap_table, S, 0, 0, 0), -XEN_EINVAL);
     assert_int_equal(v->trap_ctxt[3].address, 0);
 }
-#endif
 
 static long cb_register(uint16_t type, uint16_t flags, uint64_t address)
 {
@@ -548,12 +537,6 @@ static void test_callback_op_register_unregister(void **state)
     td_assert_invariants();
 }
 
-#if 0 /* core bug: register_callback/do_callback_op (hv/common/hc_basic.c): Xen's
-       * register_guest_callback (arch/x86/pv/callback.c) returns -EINVAL for a
-       * non-canonical address (before looking at the type) and -ENOSYS for an unknown
-       * type (including sysenter_deprecated = 3); unregister of an unknown type is
-       * -ENOSYS too. The core accepts non-canonical addresses and returns -EINVAL for
-       * unknown types. */
 static void test_callback_op_xen_error_codes(void **state)
 {
     assert_int_equal(cb_register(CALLBACKTYPE_event, 0, NONCANON), -XEN_EINVAL);
@@ -563,7 +546,6 @@ static void test_callback_op_xen_error_codes(void **state)
     assert_int_equal(cb_register(CALLBACKTYPE_sysenter_deprecated, 0, 0x101100), -XEN_ENOSYS);
     assert_int_equal(cb_unregister(99), -XEN_ENOSYS);
 }
-#endif
 
 static void test_set_callbacks_and_stack_switch(void **state)
 {
@@ -631,12 +613,6 @@ static void test_vm_assist(void **state)
     td_assert_invariants();
 }
 
-#if 0 /* core bug: do_vm_assist (hv/common/hc_basic.c): for a 64-bit PV guest Xen's valid
-       * mask (PV64_VM_ASSIST_MASK) holds types 0-5 and 32, so 4gb_segments (0),
-       * 4gb_segments_notify (1) and pae_extended_cr3 (3) are accepted with 0; the core
-       * returns -EINVAL. Xen also checks the type before the command, so an unknown type
-       * with an unknown command is -EINVAL, not -ENOSYS. (writable_pagetables and
-       * architectural_iopl are refused on purpose as unmodelled and are not tested.) */
 static void test_vm_assist_xen_valid_mask(void **state)
 {
     assert_int_equal(hc(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_4gb_segments,
@@ -647,7 +623,6 @@ static void test_vm_assist_xen_valid_mask(void **state)
                         VMASST_TYPE_pae_extended_cr3, 0, 0), 0);
     assert_int_equal(hc(__HYPERVISOR_vm_assist, 2, 99, 0, 0), -XEN_EINVAL);
 }
-#endif
 
 /* ------------------------------------------------------------------------- */
 /* multicall                                                                 */
@@ -715,9 +690,6 @@ static void test_multicall_stops_after_shutdown(void **state)
     assert_true(d->is_shutting_down);
 }
 
-#if 0 /* core bug: do_multicall (hv/common/hypercall.c) gives a nested multicall entry
-       * -ENOSYS; Xen's do_multicall refuses re-entry with -EINVAL ("Multicall reentry is
-       * disallowed"), which becomes that entry's result. */
 static void test_multicall_nested_einval(void **state)
 {
     struct multicall_entry e;
@@ -730,7 +702,6 @@ static void test_multicall_nested_einval(void **state)
     get(&e, S, sizeof(e));
     assert_int_equal((long)e.result, -XEN_EINVAL);
 }
-#endif
 
 /* ------------------------------------------------------------------------- */
 /* update_va_mapping, mmu_update                                             */
@@ -791,14 +762,14 @@ static void test_update_va_mapping_bad(void **state)
     assert_int_equal(hc(__HYPERVISOR_update_va_mapping, 0x40000000, old, 0, 0), -XEN_EINVAL);
     /* Another domain's frame. */
     assert_int_equal(hc(__HYPERVISOR_update_va_mapping, va, (foreign << 12) | P | US, 0, 0),
-                     -XEN_EINVAL);
+                     -XEN_EBUSY);
     assert_int_equal(*td_l1e(v, va), old);
     assert_int_equal(pg(foreign)->ref_count, 1);
     /* A page-table frame writable. */
     struct page_info before = *pg(ptm);
     assert_true(before.type >= PGT_l1 && before.type <= PGT_l4);
     assert_int_equal(hc(__HYPERVISOR_update_va_mapping, va, (ptm << 12) | P | RW | US, 0, 0),
-                     -XEN_EINVAL);
+                     -XEN_EBUSY);
     assert_int_equal(*td_l1e(v, va), old);
     assert_int_equal(pg(ptm)->type, before.type);
     assert_int_equal(pg(ptm)->type_count, before.type_count);
@@ -806,11 +777,11 @@ static void test_update_va_mapping_bad(void **state)
     /* Making a page-table frame's own mapping writable. */
     uint64_t pt_old = *td_l1e(v, pt_va());
     assert_int_equal(hc(__HYPERVISOR_update_va_mapping, pt_va(), (ptm << 12) | P | RW | US, 0,
-                        0), -XEN_EINVAL);
+                        0), -XEN_EBUSY);
     assert_int_equal(*td_l1e(v, pt_va()), pt_old);
-    /* A frame beyond the machine. */
+    /* A frame beyond the machine is I/O space: -EPERM. */
     assert_int_equal(hc(__HYPERVISOR_update_va_mapping, va, (1ULL << 40) | P | US, 0, 0),
-                     -XEN_EINVAL);
+                     -XEN_EPERM);
     assert_int_equal(*td_l1e(v, va), old);
     td_assert_invariants();
 }
@@ -849,7 +820,7 @@ static void test_mmu_update_counts_done(void **state)
         {l1e_maddr(b), (ptm << 12) | P | RW | US},
         {l1e_maddr(c), (mc << 12) | P | RW | US},
     };
-    assert_int_equal(mmu_update(f, 3, S + 0x900), -XEN_EINVAL);
+    assert_int_equal(mmu_update(f, 3, S + 0x900), -XEN_EBUSY);
     get(&done, S + 0x900, 4);
     assert_int_equal(done, 1);
     assert_int_equal(td_mfn(v, a), ma);
@@ -859,7 +830,7 @@ static void test_mmu_update_counts_done(void **state)
 
     /* The first fails: done = 0. */
     f[0] = f[1];
-    assert_int_equal(mmu_update(f, 3, S + 0x900), -XEN_EINVAL);
+    assert_int_equal(mmu_update(f, 3, S + 0x900), -XEN_EBUSY);
     get(&done, S + 0x900, 4);
     assert_int_equal(done, 0);
 
@@ -933,7 +904,7 @@ static void test_mmuext_pin_unpin(void **state)
     assert_int_equal(pg(m)->type_count, 1);
     /* Pinned as an L1 it cannot be mapped writable. */
     assert_int_equal(hc(__HYPERVISOR_update_va_mapping, va, (m << 12) | P | RW | US, 0, 0),
-                     -XEN_EINVAL);
+                     -XEN_EBUSY);
     assert_int_equal(mmuext(MMUEXT_UNPIN_TABLE, m, 0), 0);
     assert_int_equal(pg(m)->type, PGT_none);
     assert_false(pg(m)->flags & PGF_pinned);
@@ -1110,7 +1081,7 @@ static void test_set_gdt_good_frame_raises_dpl(void **state)
 
     /* While it is a GDT the frame cannot be mapped writable. */
     assert_int_equal(hc(__HYPERVISOR_update_va_mapping, S + 0x70000, (m << 12) | P | RW | US, 0,
-                        0), -XEN_EINVAL);
+                        0), -XEN_EBUSY);
     /* A new GDT releases the old frame; zero entries releases everything. */
     uint64_t m2 = gdt_frame(S + 0x71000, descs, 4);
     uint64_t frames[2] = {m2, m};
@@ -1170,12 +1141,6 @@ static void test_set_gdt_refusals(void **state)
     td_assert_invariants();
 }
 
-#if 0 /* core bug: do_set_gdt (hv/common/hc_mm.c) error path: when mm_get_page_type fails
-       * for a frame the caller does not own, the core still calls mm_put_page_type on it if
-       * that frame's type is PGT_seg_desc - i.e. a domain naming another domain's GDT frame
-       * drops that domain's type reference (its GDT frame becomes type none, count 0, and
-       * could then be mapped writable). Xen only puts references it took; set_gdt must
-       * return -EINVAL and leave the other domain's frame alone. */
 static void test_set_gdt_foreign_gdt_frame_left_alone(void **state)
 {
     struct domain *d2 = td_build(8192, NULL, 1);
@@ -1194,12 +1159,7 @@ static void test_set_gdt_foreign_gdt_frame_left_alone(void **state)
     assert_int_equal(pg(m)->type_count, 1);
     td_assert_invariants();
 }
-#endif
 
-#if 0 /* core bug: check_descriptor (hv/common/hc_mm.c) refuses every present system
-       * descriptor. Xen's check_descriptor accepts a present descriptor of system type 0
-       * ("Invalid type 0 is harmless. It is used for 2nd half of a call gate.") and returns
-       * true for it; set_gdt and update_descriptor succeed. */
 static void test_descriptor_system_type0_accepted(void **state)
 {
     uint64_t descs[2] = {0, 0x0000800000000000ULL}; /* P=1, S=0, type 0 */
@@ -1209,7 +1169,6 @@ static void test_descriptor_system_type0_accepted(void **state)
     assert_int_equal(hc(__HYPERVISOR_update_descriptor, (w << 12) + 8, 0x0000800000000000ULL, 0,
                         0), 0);
 }
-#endif
 
 static void test_update_descriptor(void **state)
 {
@@ -1334,15 +1293,11 @@ static void test_evtchn_status(void **state)
     td_assert_invariants();
 }
 
-#if 0 /* core bug: evtchn_status (hv/common/evtchn.c) answers -EPERM for any other domain id;
-       * Xen looks the domain up first (rcu_lock_domain_by_any_id) and returns -ESRCH when
-       * it does not exist. */
 static void test_evtchn_status_nonexistent_domain_esrch(void **state)
 {
     struct evtchn_status st;
     assert_int_equal(status(0x123, 1, &st), -XEN_ESRCH);
 }
-#endif
 
 static void test_evtchn_unknown_enosys(void **state)
 {
@@ -1381,41 +1336,29 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_console_io_read_bad_cmd_bad_pointer, setup),
     cmocka_unit_test_setup(test_xen_version_every_subop, setup),
     cmocka_unit_test_setup(test_xen_version_bad_pointer_efault, setup),
-#if 0
     cmocka_unit_test_setup(test_xen_version_commandline_denied, setup),
-#endif
     cmocka_unit_test_setup(test_sched_yield, setup),
     cmocka_unit_test_setup(test_sched_shutdown_records_reason, setup),
     cmocka_unit_test_setup(test_sched_shutdown_bad_reason_and_pointer, setup),
     cmocka_unit_test_setup(test_sched_compat_shutdown_takes_value, setup),
     cmocka_unit_test_setup(test_sched_shutdown_code_latches, setup),
-#if 0
     cmocka_unit_test_setup(test_sched_shutdown_code_first_wins_and_is_the_reason, setup),
-#endif
     cmocka_unit_test_setup(test_sched_poll_arguments, setup),
     cmocka_unit_test_setup(test_sched_poll_pending_port_returns_at_once, setup),
     cmocka_unit_test_setup(test_sched_poll_blocks_until_port_or_deadline, setup),
     cmocka_unit_test_setup(test_sched_block, setup),
     cmocka_unit_test_setup(test_sched_unknown_enosys, setup),
     cmocka_unit_test_setup(test_set_trap_table, setup),
-#if 0
     cmocka_unit_test_setup(test_set_trap_table_non_canonical_einval, setup),
-#endif
     cmocka_unit_test_setup(test_callback_op_register_unregister, setup),
-#if 0
     cmocka_unit_test_setup(test_callback_op_xen_error_codes, setup),
-#endif
     cmocka_unit_test_setup(test_set_callbacks_and_stack_switch, setup),
     cmocka_unit_test_setup(test_set_segment_base_canonical_checks, setup),
     cmocka_unit_test_setup(test_vm_assist, setup),
-#if 0
     cmocka_unit_test_setup(test_vm_assist_xen_valid_mask, setup),
-#endif
     cmocka_unit_test_setup(test_multicall_results_in_entries, setup),
     cmocka_unit_test_setup(test_multicall_stops_after_shutdown, setup),
-#if 0
     cmocka_unit_test_setup(test_multicall_nested_einval, setup),
-#endif
     cmocka_unit_test_setup(test_update_va_mapping_good, setup),
     cmocka_unit_test_setup(test_update_va_mapping_bad, setup),
     cmocka_unit_test_setup(test_mmu_update_counts_done, setup),
@@ -1426,16 +1369,12 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_mmuext_clear_and_copy_page, setup),
     cmocka_unit_test_setup(test_set_gdt_good_frame_raises_dpl, setup),
     cmocka_unit_test_setup(test_set_gdt_refusals, setup),
-#if 0
     cmocka_unit_test_setup(test_set_gdt_foreign_gdt_frame_left_alone, setup),
     cmocka_unit_test_setup(test_descriptor_system_type0_accepted, setup),
-#endif
     cmocka_unit_test_setup(test_update_descriptor, setup),
     cmocka_unit_test_setup(test_evtchn_send, setup),
     cmocka_unit_test_setup(test_evtchn_status, setup),
-#if 0
     cmocka_unit_test_setup(test_evtchn_status_nonexistent_domain_esrch, setup),
-#endif
     cmocka_unit_test_setup(test_evtchn_unknown_enosys, setup),
     cmocka_unit_test_setup(test_invariants_after_everything, setup),
 };

@@ -189,7 +189,7 @@ static void test_l1_mapping_itself_writable_fails(void **state)
     uint64_t l1 = frame(dom), d0 = frame(dom);
     tbl(l1)[0] = pte(d0, P | RW | US); /* taken first, must be given back */
     tbl(l1)[5] = pte(l1, P | RW | US);
-    assert_int_equal(mm_get_page_type(dom, _mfn(l1), PGT_l1), -XEN_EINVAL);
+    assert_int_equal(mm_get_page_type(dom, _mfn(l1), PGT_l1), -XEN_EBUSY);
     assert_counts(l1, PGT_none, 0, 0);
     assert_counts(d0, PGT_none, 0, 0);
     td_assert_invariants();
@@ -212,7 +212,7 @@ static void test_nested_failure_unwinds_every_level(void **state)
     struct chain c;
     make_chain(&c);
     tbl(c.l1)[9] = pte(c.l3, P | RW | US); /* deep down: the L3 mapped writable */
-    assert_int_equal(mm_get_page_type(dom, _mfn(c.l4), PGT_l4), -XEN_EINVAL);
+    assert_int_equal(mm_get_page_type(dom, _mfn(c.l4), PGT_l4), -XEN_EBUSY);
     assert_chain_released(&c);
     td_assert_invariants();
 }
@@ -223,7 +223,7 @@ static void test_table_mapping_foreign_frame_fails(void **state)
     make_chain(&c);
     uint64_t foreign = frame(other);
     tbl(c.l1)[3] = pte(foreign, P | US); /* even read-only */
-    assert_int_equal(mm_get_page_type(dom, _mfn(c.l4), PGT_l4), -XEN_EINVAL);
+    assert_int_equal(mm_get_page_type(dom, _mfn(c.l4), PGT_l4), -XEN_EBUSY);
     assert_chain_released(&c);
     assert_counts(foreign, PGT_none, 0, 0);
 
@@ -347,12 +347,12 @@ static void test_update_pte_table_frame_writable_refused(void **state)
     install_chain(&c, false);
     uint64_t old = tbl(c.l1)[5];
     assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 5), pte(c.l2, P | RW | US)),
-                     -XEN_EINVAL);
+                     -XEN_EBUSY);
     assert_int_equal(tbl(c.l1)[5], old);
     assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 5), pte(c.l1, P | RW | US)),
-                     -XEN_EINVAL);
+                     -XEN_EBUSY);
     assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 0), pte(c.l4, P | RW | US)),
-                     -XEN_EINVAL);
+                     -XEN_EBUSY);
     assert_int_equal(tbl(c.l1)[0], pte(c.d0, P | RW | US)); /* the old entry stays */
     assert_counts(c.l1, PGT_l1, 1, 1);
     assert_counts(c.l2, PGT_l2, 1, 1);
@@ -411,7 +411,7 @@ static void test_update_pte_moves_references(void **state)
     uint64_t bad = frame(dom);
     tbl(bad)[0] = pte(bad, P | RW | US);
     assert_int_equal(mm_update_pte(dom, maddr_of(c.l2, 0), pte(bad, P | RW | US)),
-                     -XEN_EINVAL);
+                     -XEN_EBUSY);
     assert_int_equal(tbl(c.l2)[0], pte(l1b, P | RW | US));
     assert_counts(bad, PGT_none, 0, 0);
     assert_counts(l1b, PGT_l1, 1, 1);
@@ -431,7 +431,7 @@ static void test_update_pte_argument_checks(void **state)
     assert_int_equal(mm_update_pte(dom, maddr_of(foreign, 0), 0x1234), -XEN_EINVAL);
     assert_int_equal(tbl(foreign)[0], 0);
     /* An entry mapping a foreign frame. */
-    assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 6), pte(foreign, P | US)), -XEN_EINVAL);
+    assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 6), pte(foreign, P | US)), -XEN_EBUSY);
     assert_int_equal(tbl(c.l1)[6], 0);
     /* The hypervisor's L4 slots. */
     uint64_t l3b = frame(dom);

@@ -277,18 +277,32 @@ static void test_unwritable_stack_crashes_domain(void **state)
     assert_true(d->is_crashed);
 }
 
-static void test_interrupt_vector_crashes(void **state)
+/* int $0x80 with no permitting gate: #GP at the int instruction, error (n << 3) | 2. */
+static void test_int_n_without_gate_is_gp(void **state)
 {
+    uint64_t after = v->regs.rip;
     hv_entry_exception(v, 0x80, 0);
-    assert_true(d->is_crashed);
-    assert_non_null(strstr(d->crash_reason, "vector 128"));
+    assert_false(d->is_crashed);
+    assert_int_equal(v->regs.rip, v->trap_ctxt[X86_EXC_GP].address);
+    uint64_t f[4];
+    assert_int_equal(copy_from_guest(v, f, v->regs.rsp, sizeof(f)), 0);
+    assert_int_equal(f[2], (0x80 << 3) | 2); /* RCX, R11, ERRCODE, RIP */
+    assert_int_equal(f[3], after - 2);
 }
 
-#if 0 /* core bug: hv_entry_exception (hv/common/traps.c) turns an int3/into executed in guest
-       * user mode into #GP when the trap-table entry's DPL is below 3. Xen's IDT gates for
-       * #BP/#OF are DPL 3 and do_int3 just calls pv_inject_hw_exception(X86_EXC_BP) - it
-       * never checks the guest's trap_info DPL for these (only for `int $n`, which arrives
-       * as #GP). The guest must get #BP at its handler with the user frame. */
+/* int $0x80 through a DPL-3 gate: delivered to its handler, return address after it. */
+static void test_int_n_through_gate(void **state)
+{
+    uint64_t after = v->regs.rip;
+    v->trap_ctxt[0x80] = (struct trap_bounce_target){0x101800, FLAT_KERNEL_CS64, 3};
+    hv_entry_exception(v, 0x80, 0);
+    assert_false(d->is_crashed);
+    assert_int_equal(v->regs.rip, 0x101800);
+    uint64_t f[3];
+    assert_int_equal(copy_from_guest(v, f, v->regs.rsp, sizeof(f)), 0);
+    assert_int_equal(f[2], after); /* RCX, R11, RIP: no error code */
+}
+
 static void test_user_int3_delivered_as_bp_regardless_of_dpl(void **state)
 {
     enter_user_mode(USTACK);
@@ -301,7 +315,6 @@ static void test_user_int3_delivered_as_bp_regardless_of_dpl(void **state)
     td_get(v, f, v->regs.rsp, sizeof(f));
     assert_int_equal(f[2], CODE_VA + 1);
 }
-#endif
 
 /* ------------------------------------------------------------------------- */
 /* Emulation                                                                 */
@@ -680,11 +693,6 @@ static void test_pf_fetch_from_nx_page(void **state)
     assert_int_equal(vi()->arch.cr2, va);
 }
 
-#if 0 /* core bug: hv_entry_page_fault (hv/common/traps.c) clears PFEC_insn_fetch when the
-       * page is not present. On x86-64 with EFER.NXE (always on under Xen) the CPU sets
-       * the I/D bit for every instruction-fetch fault, present or not (Intel SDM vol. 3
-       * 4.7, AMD APM 8.4.2), and Xen passes the hardware error code through, only fixing
-       * the U bit. A not-present fetch in guest kernel mode must report 0x10. */
 static void test_pf_not_present_fetch_reports_insn_fetch(void **state)
 {
     v->regs.rip = TD_UNMAPPED_VA;
@@ -693,7 +701,6 @@ static void test_pf_not_present_fetch_reports_insn_fetch(void **state)
     td_get(v, f, v->regs.rsp, sizeof(f));
     assert_int_equal(f[2], PFEC_insn_fetch);
 }
-#endif
 
 static void test_pf_without_handler_crashes(void **state)
 {
@@ -744,10 +751,9 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_no_handler_crashes_domain, setup),
     cmocka_unit_test_setup(test_no_handler_gp_diagnosis, setup),
     cmocka_unit_test_setup(test_unwritable_stack_crashes_domain, setup),
-    cmocka_unit_test_setup(test_interrupt_vector_crashes, setup),
-#if 0
+    cmocka_unit_test_setup(test_int_n_without_gate_is_gp, setup),
+    cmocka_unit_test_setup(test_int_n_through_gate, setup),
     cmocka_unit_test_setup(test_user_int3_delivered_as_bp_regardless_of_dpl, setup),
-#endif
     cmocka_unit_test_setup(test_rdtsc_emulated_under_gp, setup),
     cmocka_unit_test_setup(test_rdtsc_at_end_of_mapping, setup),
     cmocka_unit_test_setup(test_mov_from_cr3_emulated, setup),
@@ -765,9 +771,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_pf_user_mode_error_codes, setup),
     cmocka_unit_test_setup(test_pf_on_mapped_page_is_not_injected, setup),
     cmocka_unit_test_setup(test_pf_fetch_from_nx_page, setup),
-#if 0
     cmocka_unit_test_setup(test_pf_not_present_fetch_reports_insn_fetch, setup),
-#endif
     cmocka_unit_test_setup(test_pf_without_handler_crashes, setup),
     cmocka_unit_test_setup(test_syscall_from_user_mode_bounces_to_callback, setup),
 };

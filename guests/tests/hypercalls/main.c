@@ -181,7 +181,7 @@ static void test_traps_and_callbacks(void)
              hypercall_set_trap_table((const struct trap_info *)UNMAPPED_VA), -XEN_EFAULT);
 
     check_rc("callback_op(register, type 99)", hypercall_callback_op(CALLBACKOP_register, &cb),
-             -XEN_EINVAL);
+             -XEN_ENOSYS);
     check_rc("callback_op(unregister, event)", hypercall_callback_op(CALLBACKOP_unregister, &ucb),
              -XEN_EINVAL);
     check_rc("callback_op(99)", hypercall_callback_op(99, &cb), -XEN_ENOSYS);

@@ -13,10 +13,10 @@
  *    entry, found by walking the tables from pt_base through the M2P)
  *    restores one alias, reporting done = 1, and update_va_mapping the
  *    other: the scratch pages show their old contents again;
- *  - mappings the guest has no right to make fail with -EINVAL and change
- *    nothing: a frame it does not own (mfn 0, reserved by the hypervisor),
- *    a frame beyond machine memory (0x7fffffff), its own page-table frame
- *    mapped writable;
+ *  - mappings the guest has no right to make fail with Xen's errors and
+ *    change nothing: a frame it does not own (mfn 0, reserved by the
+ *    hypervisor) and its own page-table frame mapped writable give -EBUSY,
+ *    a frame beyond machine memory (0x7fffffff, I/O space) gives -EPERM;
  *  - MMUEXT_PIN_L4_TABLE of the L4 in use (already pinned by the builder),
  *    MMUEXT_UNPIN_TABLE and MMUEXT_NEW_BASEPTR of a plain data frame all
  *    fail with -EINVAL.
@@ -73,14 +73,14 @@ static bool check_own_page(const char *what, const void *va)
     return true;
 }
 
-/* Try a mapping that must be refused; undo it at once if it was not. */
-static void check_refused_mapping(const char *what, uint64_t pte, pte_t old_a)
+/* Try a mapping that must be refused with `expected`; undo it at once if it was not. */
+static void check_refused_mapping(const char *what, uint64_t pte, pte_t old_a, long expected)
 {
     long rc = hypercall_update_va_mapping((unsigned long)scratch_a, pte, UVMF_INVLPG);
 
     if (rc == 0)
         hypercall_update_va_mapping((unsigned long)scratch_a, old_a, UVMF_INVLPG);
-    check_rc(what, rc, -XEN_EINVAL);
+    check_rc(what, rc, expected);
     if (READ_ONCE(scratch_a[0]) != MARKER_A)
         xtf_failure("%s: scratch page no longer shows its own contents", what);
 }
@@ -174,11 +174,13 @@ static void test_refused_mappings(pte_t old_a)
 {
     unsigned long pt_mfn = pfn_to_mfn(virt_to_pfn((const void *)start_info->pt_base));
 
-    check_refused_mapping("update_va_mapping(mfn 0, not ours)", PTE_FLAGS_RW, old_a);
+    check_refused_mapping("update_va_mapping(mfn 0, not ours)", PTE_FLAGS_RW, old_a,
+                          -XEN_EBUSY);
     check_refused_mapping("update_va_mapping(mfn 0x7fffffff, beyond RAM)",
-                          ((uint64_t)MFN_BEYOND_RAM << PAGE_SHIFT) | PTE_FLAGS_RW, old_a);
+                          ((uint64_t)MFN_BEYOND_RAM << PAGE_SHIFT) | PTE_FLAGS_RW, old_a,
+                          -XEN_EPERM);
     check_refused_mapping("update_va_mapping(own L4 frame, writable)",
-                          ((uint64_t)pt_mfn << PAGE_SHIFT) | PTE_FLAGS_RW, old_a);
+                          ((uint64_t)pt_mfn << PAGE_SHIFT) | PTE_FLAGS_RW, old_a, -XEN_EBUSY);
 }
 
 static void test_mmuext_refusals(void)
