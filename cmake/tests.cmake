@@ -25,3 +25,9 @@ foreach(src ${UNIT_TESTS})
 endforeach()
 
 include(${CMAKE_SOURCE_DIR}/cmake/scenario-tests.cmake OPTIONAL)
+
+# The simulator's own self-test: Unicorn facts it relies on, and tiny guests.
+if(TARGET hvsim_machine AND EXISTS ${CMAKE_SOURCE_DIR}/sim/selftest/run.sh)
+  add_test(NAME sim/selftest COMMAND ${CMAKE_SOURCE_DIR}/sim/selftest/run.sh ${CMAKE_BINARY_DIR})
+  set_tests_properties(sim/selftest PROPERTIES TIMEOUT 300)
+endif()

@@ -96,68 +96,6 @@ void trace_line(struct sim_machine *m, const char *fmt, ...)
 }
 
 /* Arguments each hypercall takes (for the trace only; unknown ones print all five). */
-static unsigned int hypercall_arity(unsigned int nr)
-{
-    static const unsigned char arity[NR_HYPERCALLS] = {
-        [__HYPERVISOR_set_trap_table] = 1,
-        [__HYPERVISOR_mmu_update] = 4,
-        [__HYPERVISOR_set_gdt] = 2,
-        [__HYPERVISOR_stack_switch] = 2,
-        [__HYPERVISOR_set_callbacks] = 3,
-        [__HYPERVISOR_fpu_taskswitch] = 1,
-        [__HYPERVISOR_sched_op_compat] = 2,
-        [__HYPERVISOR_platform_op] = 1,
-        [__HYPERVISOR_set_debugreg] = 2,
-        [__HYPERVISOR_get_debugreg] = 1,
-        [__HYPERVISOR_update_descriptor] = 2,
-        [__HYPERVISOR_memory_op] = 2,
-        [__HYPERVISOR_multicall] = 2,
-        [__HYPERVISOR_update_va_mapping] = 3,
-        [__HYPERVISOR_set_timer_op] = 1,
-        [__HYPERVISOR_event_channel_op_compat] = 1,
-        [__HYPERVISOR_xen_version] = 2,
-        [__HYPERVISOR_console_io] = 3,
-        [__HYPERVISOR_physdev_op_compat] = 1,
-        [__HYPERVISOR_grant_table_op] = 3,
-        [__HYPERVISOR_vm_assist] = 2,
-        [__HYPERVISOR_update_va_mapping_otherdomain] = 4,
-        [__HYPERVISOR_iret] = 0x80,
-        [__HYPERVISOR_vcpu_op] = 3,
-        [__HYPERVISOR_set_segment_base] = 2,
-        [__HYPERVISOR_mmuext_op] = 4,
-        [__HYPERVISOR_xsm_op] = 1,
-        [__HYPERVISOR_nmi_op] = 2,
-        [__HYPERVISOR_sched_op] = 2,
-        [__HYPERVISOR_callback_op] = 2,
-        [__HYPERVISOR_xenoprof_op] = 2,
-        [__HYPERVISOR_event_channel_op] = 2,
-        [__HYPERVISOR_physdev_op] = 2,
-    };
-
-    /* 0x80 marks "known, no arguments"; 0 means unknown. */
-    if (nr >= NR_HYPERCALLS || !arity[nr])
-        return 5;
-    return arity[nr] & 0x7f;
-}
-
-static const char *vector_name(unsigned int v)
-{
-    static const char *const names[32] = {
-        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS",
-        "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE",  "#CP",
-    };
-
-    return v < 32 && names[v] ? names[v] : NULL;
-}
-
-static const char *shutdown_name(unsigned int r)
-{
-    static const char *const names[] = {"poweroff", "reboot",   "suspend",
-                                        "crash",    "watchdog", "soft_reset"};
-
-    return r < sizeof(names) / sizeof(names[0]) ? names[r] : "unknown";
-}
-
 static const char *emulate_name(unsigned int nr)
 {
     switch (nr) {
@@ -187,13 +125,13 @@ static void format_record(struct buf *b, const struct trace_rec *r)
             bprintf(b, "%s(", name);
         else
             bprintf(b, "hypercall_%u(", r->nr);
-        n = hypercall_arity(r->nr);
+        n = r->nargs;
         for (i = 0; i < n; i++)
             bprintf(b, "%s%#llx", i ? ", " : "", (unsigned long long)r->args[i]);
         bprintf(b, ") = %lld", (long long)r->result);
         break;
     case TR_TRAP:
-        name = vector_name(r->nr);
+        name = trap_vector_name(r->nr);
         bprintf(b, "d%uv%u trap ", r->dom, r->vcpu);
         if (name)
             bprintf(b, "%s", name);
@@ -210,7 +148,7 @@ static void format_record(struct buf *b, const struct trace_rec *r)
                 (unsigned long long)r->args[2]);
         break;
     case TR_SHUTDOWN:
-        bprintf(b, "d%uv%u shutdown %s code=%lld", r->dom, r->vcpu, shutdown_name(r->nr),
+        bprintf(b, "d%uv%u shutdown %s code=%lld", r->dom, r->vcpu, shutdown_reason_name(r->nr),
                 (long long)(int64_t)r->args[0]);
         break;
     case TR_CRASH:

@@ -11,6 +11,7 @@
 #include "report.h"
 #include "scenario.h"
 
+#include "hv/trace.h"
 #include "public/xen.h"
 
 /* XTF-style exit codes of `hvsim run --kernel`. */
@@ -148,11 +149,7 @@ static const char *result_word(const char *console, size_t len, char *buf, size_
 
 static const char *shutdown_word(const struct sim_domain_result *r)
 {
-    static const char *const names[] = {"poweroff", "reboot",   "suspend",
-                                        "crash",    "watchdog", "soft_reset"};
-    if (!r->shut_down)
-        return "running";
-    return r->shutdown_reason < 6 ? names[r->shutdown_reason] : "unknown";
+    return r->shut_down ? shutdown_reason_name(r->shutdown_reason) : "running";
 }
 
 static void print_console(const char *name, const struct sim_domain_result *r)

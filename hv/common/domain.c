@@ -36,6 +36,13 @@ void vcpu_wake(struct vcpu *v)
     arch_vcpu_kick(v);
 }
 
+const char *shutdown_reason_name(unsigned int reason)
+{
+    static const char *const names[] = {"poweroff", "reboot",   "suspend",
+                                        "crash",    "watchdog", "soft_reset"};
+    return reason < ARRAY_SIZE(names) ? names[reason] : "unknown";
+}
+
 static void trace_shutdown(struct domain *d, unsigned int reason)
 {
     struct trace_rec r = {.kind = TR_SHUTDOWN, .dom = d->domid, .nr = reason};

@@ -12,9 +12,12 @@ static const char *const vector_names[32] = {
     "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
+const char *trap_vector_name(unsigned int v) { return v < 32 ? vector_names[v] : NULL; }
+
 static const char *vector_name(unsigned int v)
 {
-    return v < 32 && vector_names[v] ? vector_names[v] : "#??";
+    const char *n = trap_vector_name(v);
+    return n ? n : "#??";
 }
 
 static void trace_trap(struct vcpu *v, unsigned int vector, uint32_t error, uint64_t cr2)

@@ -30,5 +30,9 @@ struct trace_rec {
 };
 
 const char *hypercall_name(unsigned int nr);
+/* "#GP" etc. for vectors below 32, NULL otherwise. */
+const char *trap_vector_name(unsigned int vector);
+/* "poweroff" ... "soft_reset", or "unknown". */
+const char *shutdown_reason_name(unsigned int reason);
 
 #endif
