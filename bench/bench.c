@@ -68,8 +68,12 @@ static double run_guest(const char *name, unsigned long iters, uint64_t *insns)
     void *img = read_all(path, &len);
     struct sim_config cfg = {.seed = 1, .insn_limit = 0};
     struct sim_machine *m = sim_create(&cfg);
-    struct domain_config dc = {.name = name, .kernel = img, .kernel_len = len, .cmdline = extra,
-                               .memory_kb = 32 * 1024, .vcpus = 1};
+    struct domain_config dc = {.name = name,
+                               .kernel = img,
+                               .kernel_len = len,
+                               .cmdline = extra,
+                               .memory_kb = 32 * 1024,
+                               .vcpus = 1};
     if (!m || sim_add_domain(m, &dc, err, sizeof(err))) {
         fprintf(stderr, "bench: %s: %s\n", name, err);
         exit(2);
@@ -90,7 +94,10 @@ static double run_guest(const char *name, unsigned long iters, uint64_t *insns)
 }
 
 /* Raw Unicorn, same code, no hypervisor: map code at 0x1000, data at 0x2000. */
-static void raw_hook_syscall(uc_engine *uc, void *u) { (void)uc, (void)u; }
+static void raw_hook_syscall(uc_engine *uc, void *u)
+{
+    (void)uc, (void)u;
+}
 
 static double run_raw(const uint8_t *code, size_t len, unsigned long iters, bool hook_syscall)
 {
@@ -122,17 +129,15 @@ static double run_raw(const uint8_t *code, size_t len, unsigned long iters, bool
 }
 
 /* The guests' loops, register-allocated as rax (acc), rcx (count), rbx (sink). */
-static const uint8_t loop_code[] = {
-    0x48, 0x01, 0xc8,                   /* add %rcx,%rax */
-    0x48, 0xc1, 0xc0, 0x05,             /* rol $5,%rax */
-    0x48, 0x35, 0x95, 0xe9, 0xd1, 0x5b, /* xor $0x5bd1e995,%rax */
-    0x48, 0xff, 0xc9,                   /* dec %rcx */
-    0x75, 0xee,                         /* jnz loop */
-    0xf4};
-static const uint8_t store_code[] = {
-    0x48, 0x01, 0xc8, 0x48, 0xc1, 0xc0, 0x05, 0x48, 0x35, 0x95, 0xe9, 0xd1, 0x5b,
-    0x48, 0x89, 0x03, /* mov %rax,(%rbx) */
-    0x48, 0xff, 0xc9, 0x75, 0xeb, 0xf4};
+static const uint8_t loop_code[] = {0x48, 0x01, 0xc8,                   /* add %rcx,%rax */
+                                    0x48, 0xc1, 0xc0, 0x05,             /* rol $5,%rax */
+                                    0x48, 0x35, 0x95, 0xe9, 0xd1, 0x5b, /* xor $0x5bd1e995,%rax */
+                                    0x48, 0xff, 0xc9,                   /* dec %rcx */
+                                    0x75, 0xee,                         /* jnz loop */
+                                    0xf4};
+static const uint8_t store_code[] = {0x48, 0x01, 0xc8, 0x48, 0xc1, 0xc0, 0x05, 0x48, 0x35,
+                                     0x95, 0xe9, 0xd1, 0x5b, 0x48, 0x89, 0x03, /* mov %rax,(%rbx) */
+                                     0x48, 0xff, 0xc9, 0x75, 0xeb, 0xf4};
 static const uint8_t syscall_code[] = {0x0f, 0x05, 0x48, 0xff, 0xc9, 0x75, 0xf9, 0xf4};
 static const uint8_t rdtsc_code[] = {0x0f, 0x31, 0x48, 0xff, 0xc9, 0x75, 0xf9, 0xf4};
 

@@ -91,7 +91,10 @@ static void *read_file(const char *path, size_t *len, char *err, size_t errlen)
     return buf;
 }
 
-static bool file_exists(const char *p) { return access(p, R_OK) == 0; }
+static bool file_exists(const char *p)
+{
+    return access(p, R_OK) == 0;
+}
 
 /* A kernel named in a scenario: absolute, next to the scenario, or among the built guests. */
 static void resolve_kernel(const char *dir, const char *name, char *out, size_t outlen)
@@ -272,7 +275,7 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
         for (unsigned i = 0; i < s.nr_domains && rs->n < 256; i++) {
             const struct scn_domain *sd = &s.domains[i];
             const struct sim_domain_result *r = sim_domain_result(m, i);
-            char (*t)[256] = rs->text[rs->n];
+            char(*t)[256] = rs->text[rs->n];
             char word[32], note[256] = "";
             result_word(r->console, r->console_len, word, sizeof(word));
             bool ok = check_domain(sd, r, word, note, sizeof(note));
@@ -283,10 +286,14 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
             snprintf(t[2], 256, "%s", file);
             snprintf(t[3], 256, "%s", sd->name);
             snprintf(t[4], 256, "%s", sd->expect);
-            rs->rows[rs->n++] = (struct report_row){
-                .scenario = t[2], .domain = t[3], .expected = t[4], .actual = t[0],
-                .shutdown = shutdown_word(r), .insns = r->insns, .verdict = ok ? "ok" : "FAIL",
-                .note = t[1][0] ? t[1] : NULL};
+            rs->rows[rs->n++] = (struct report_row){.scenario = t[2],
+                                                    .domain = t[3],
+                                                    .expected = t[4],
+                                                    .actual = t[0],
+                                                    .shutdown = shutdown_word(r),
+                                                    .insns = r->insns,
+                                                    .verdict = ok ? "ok" : "FAIL",
+                                                    .note = t[1][0] ? t[1] : NULL};
             if (o->console || (!ok && single) || (!ok && o->verbose))
                 print_console(sd->name, r);
             if (r->crashed && o->disasm)
@@ -340,8 +347,11 @@ static int run_kernel(const struct options *o)
     base = base ? base + 1 : o->kernel;
     char name[32];
     snprintf(name, sizeof(name), "%.*s", (int)strcspn(base, "."), base);
-    struct domain_config dc = {.name = name, .kernel = img, .kernel_len = len,
-                               .cmdline = o->extra, .memory_kb = o->memory_mib * 1024,
+    struct domain_config dc = {.name = name,
+                               .kernel = img,
+                               .kernel_len = len,
+                               .cmdline = o->extra,
+                               .memory_kb = o->memory_mib * 1024,
                                .vcpus = 1};
     if (sim_add_domain(m, &dc, err, sizeof(err))) {
         fprintf(stderr, "%s: %s\n", o->kernel, err);

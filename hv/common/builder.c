@@ -26,7 +26,10 @@ static void *pfn_ptr(struct build_ctx *b, uint64_t pfn)
     return arch_mfn_to_virt(_mfn(b->base_mfn + pfn));
 }
 
-static uint64_t va_to_pfn(struct build_ctx *b, uint64_t va) { return (va - b->d->virt_base) >> 12; }
+static uint64_t va_to_pfn(struct build_ctx *b, uint64_t va)
+{
+    return (va - b->d->virt_base) >> 12;
+}
 
 /* elf_put_fn: copy (or zero) bytes at a guest virtual address of the new domain. */
 static int put_va(void *ctx, uint64_t va, const void *src, size_t n)
@@ -189,8 +192,8 @@ static struct domain *alloc_domain_slot(void)
     return NULL;
 }
 
-static int check_config(const struct domain_config *cfg, const struct elf_xen_info *info,
-                        char *err, size_t errlen)
+static int check_config(const struct domain_config *cfg, const struct elf_xen_info *info, char *err,
+                        size_t errlen)
 {
     if (!info->is_64) {
         hv_snprintf(err, errlen,
@@ -201,8 +204,10 @@ static int check_config(const struct domain_config *cfg, const struct elf_xen_in
     }
     uint32_t missing = info->feat_required & ~HV_FEATURES_OFFERED;
     if (missing) {
-        hv_snprintf(err, errlen, "kernel requires Xen features this hypervisor does not offer "
-                                 "(bitmap 0x%x)", missing);
+        hv_snprintf(err, errlen,
+                    "kernel requires Xen features this hypervisor does not offer "
+                    "(bitmap 0x%x)",
+                    missing);
         return -XEN_EINVAL;
     }
     if (!info->has_hypercall_page) {
@@ -266,8 +271,7 @@ static int setup_shared_info(struct domain *d)
 }
 
 static void setup_vcpus(struct domain *d, const struct domain_config *cfg,
-                        const struct elf_xen_info *info, const struct layout *l,
-                        uint64_t l4_mfn)
+                        const struct elf_xen_info *info, const struct layout *l, uint64_t l4_mfn)
 {
     d->max_vcpus = cfg->vcpus;
     for (unsigned int i = 0; i < d->max_vcpus; i++) {

@@ -22,8 +22,8 @@ void cpuid_policy(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
     case 1:
         out[0] = 0x000906ea; /* family 6 */
         /* edx: FPU, TSC, CX8, CMOV, FXSR, SSE, SSE2; ecx: SSE3, hypervisor */
-        out[3] = (1u << 0) | (1u << 4) | (1u << 8) | (1u << 15) | (1u << 24) | (1u << 25) |
-                 (1u << 26);
+        out[3] =
+            (1u << 0) | (1u << 4) | (1u << 8) | (1u << 15) | (1u << 24) | (1u << 25) | (1u << 26);
         out[2] = (1u << 0) | (1u << 31);
         break;
     case 0x40000000: /* Xen's hypervisor leaves: max leaf and "XenVMMXenVMM" */

@@ -7,7 +7,10 @@
 
 #define BITS_PER_XEN_ULONG 64
 
-static bool port_valid(struct domain *d, uint64_t port) { return port < HV_NR_EVTCHN; }
+static bool port_valid(struct domain *d, uint64_t port)
+{
+    return port < HV_NR_EVTCHN;
+}
 
 static int alloc_backend_port(struct domain *d, unsigned int backend)
 {
@@ -75,8 +78,8 @@ void evtchn_set_pending(struct vcpu *v, evtchn_port_t port)
         vcpu_wake(v);
     wake_pollers(v->domain, port);
 out : {
-    struct trace_rec r = {.kind = TR_EVENT, .dom = v->domain->domid, .vcpu = (uint16_t)v->vcpu_id,
-                          .nr = port};
+    struct trace_rec r = {
+        .kind = TR_EVENT, .dom = v->domain->domid, .vcpu = (uint16_t)v->vcpu_id, .nr = port};
     r.args[0] = raised;
     arch_trace(&r);
 }

@@ -66,9 +66,9 @@ long do_xen_version(struct vcpu *v, const uint64_t a[5])
     case XENVER_compile_info: {
         char info[144];
         hv_memset(info, 0, sizeof(info));
-        hv_strlcpy(info, "hvsim", 64);           /* compiler */
-        hv_strlcpy(info + 64, "hvsim", 16);      /* compile_by */
-        hv_strlcpy(info + 80, "hvsim", 32);      /* compile_domain */
+        hv_strlcpy(info, "hvsim", 64);              /* compiler */
+        hv_strlcpy(info + 64, "hvsim", 16);         /* compile_by */
+        hv_strlcpy(info + 80, "hvsim", 32);         /* compile_domain */
         hv_strlcpy(info + 112, "reproducible", 32); /* compile_date: no host time */
         return copy_to_guest(v, arg, info, sizeof(info)) ? -XEN_EFAULT : 0;
     }
@@ -116,8 +116,7 @@ long do_vm_assist(struct vcpu *v, const uint64_t a[5])
         break;
     case VMASST_TYPE_writable_pagetables:
     case VMASST_TYPE_architectural_iopl:
-        hv_log("d%u: unmodelled: vm_assist type %llu", v->domain->domid,
-               (unsigned long long)type);
+        hv_log("d%u: unmodelled: vm_assist type %llu", v->domain->domid, (unsigned long long)type);
         return -XEN_EINVAL;
     default:
         return -XEN_EINVAL;

@@ -76,8 +76,11 @@ long do_event_channel_op_hc(struct vcpu *v, const uint64_t a[5])
 
 static void trace_hypercall(struct vcpu *v, unsigned long nr, const uint64_t a[5], long rc)
 {
-    struct trace_rec r = {.kind = TR_HYPERCALL, .dom = v->domain->domid,
-                          .vcpu = (uint16_t)v->vcpu_id, .nr = (uint32_t)nr, .result = rc};
+    struct trace_rec r = {.kind = TR_HYPERCALL,
+                          .dom = v->domain->domid,
+                          .vcpu = (uint16_t)v->vcpu_id,
+                          .nr = (uint32_t)nr,
+                          .result = rc};
     unsigned int n = nr < NR_HYPERCALLS ? hypercall_table[nr].nargs : 5;
     for (unsigned int i = 0; i < n && i < 5; i++)
         r.args[i] = a[i];

@@ -55,7 +55,10 @@ int hv_strncmp(const char *a, const char *b, size_t n)
     return 0;
 }
 
-int hv_strcmp(const char *a, const char *b) { return hv_strncmp(a, b, (size_t)-1); }
+int hv_strcmp(const char *a, const char *b)
+{
+    return hv_strncmp(a, b, (size_t)-1);
+}
 
 const char *hv_strstr(const char *hay, const char *needle)
 {

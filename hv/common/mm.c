@@ -11,7 +11,10 @@ static uint32_t *scratch_counts; /* per-frame scratch for mm_check_invariants */
 /* PTE bits 52..62 are reserved for us (PKEYs and software bits are not modelled). */
 #define PTE_RSVD_HIGH 0x7FF0000000000000ULL
 
-static size_t round_page(size_t n) { return (n + PAGE_SIZE - 1) & PAGE_MASK; }
+static size_t round_page(size_t n)
+{
+    return (n + PAGE_SIZE - 1) & PAGE_MASK;
+}
 
 size_t mm_meta_bytes(uint64_t nr_frames)
 {
@@ -70,9 +73,18 @@ void mm_free_frame(mfn_t mfn)
     hv_mem.free_frames++;
 }
 
-static uint64_t *table_of(mfn_t mfn) { return arch_mfn_to_virt(mfn); }
-static mfn_t pte_mfn(uint64_t pte) { return _mfn((pte & PTE_ADDR_MASK) >> PAGE_SHIFT); }
-static bool is_pt_type(unsigned int t) { return t >= PGT_l1 && t <= PGT_l4; }
+static uint64_t *table_of(mfn_t mfn)
+{
+    return arch_mfn_to_virt(mfn);
+}
+static mfn_t pte_mfn(uint64_t pte)
+{
+    return _mfn((pte & PTE_ADDR_MASK) >> PAGE_SHIFT);
+}
+static bool is_pt_type(unsigned int t)
+{
+    return t >= PGT_l1 && t <= PGT_l4;
+}
 
 static bool frame_owned_by(struct domain *d, mfn_t mfn)
 {
@@ -303,8 +315,8 @@ static int copy_guest(struct vcpu *v, uint64_t gva, void *buf, size_t len, bool 
         size_t chunk = PAGE_SIZE - (gva & (PAGE_SIZE - 1));
         if (chunk > len)
             chunk = len;
-        uint8_t *host = (uint8_t *)arch_mfn_to_virt(_mfn(maddr >> PAGE_SHIFT)) +
-                        (maddr & (PAGE_SIZE - 1));
+        uint8_t *host =
+            (uint8_t *)arch_mfn_to_virt(_mfn(maddr >> PAGE_SHIFT)) + (maddr & (PAGE_SIZE - 1));
         if (to_guest)
             hv_memcpy(host, b, chunk);
         else
@@ -395,8 +407,8 @@ int mm_check_invariants(char *why, size_t whylen)
                             (unsigned long long)i, s, (unsigned long long)mfn_x(m));
                 return -1;
             }
-            unsigned int want = pg->type > PGT_l1 ? pg->type - 1u
-                                                  : ((e & _PAGE_RW) ? PGT_writable : 0u);
+            unsigned int want =
+                pg->type > PGT_l1 ? pg->type - 1u : ((e & _PAGE_RW) ? PGT_writable : 0u);
             if (want && mfn_to_page(m)->type != want) {
                 hv_snprintf(why, whylen, "table %llx slot %u: frame %llx has type %u, needs %u",
                             (unsigned long long)i, s, (unsigned long long)mfn_x(m),

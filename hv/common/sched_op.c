@@ -119,8 +119,7 @@ uint64_t sched_next_deadline(void)
             continue;
         for (unsigned int k = 0; k < d->max_vcpus; k++) {
             struct vcpu *v = &d->vcpus[k];
-            if (v->state == VCPU_POLLING && v->poll_deadline &&
-                (!best || v->poll_deadline < best))
+            if (v->state == VCPU_POLLING && v->poll_deadline && (!best || v->poll_deadline < best))
                 best = v->poll_deadline;
         }
     }

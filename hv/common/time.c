@@ -45,7 +45,10 @@ void time_init(void)
     tm.scale = time_scale_for(arch_tsc_khz() * 1000ULL);
 }
 
-uint64_t time_now_ns(void) { return time_scale_delta(arch_tsc_now() - tm.boot_tsc, tm.scale); }
+uint64_t time_now_ns(void)
+{
+    return time_scale_delta(arch_tsc_now() - tm.boot_tsc, tm.scale);
+}
 
 void time_update_vcpu_info(struct vcpu *v)
 {

@@ -12,7 +12,10 @@ static const char *const vector_names[32] = {
     "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
-const char *trap_vector_name(unsigned int v) { return v < 32 ? vector_names[v] : NULL; }
+const char *trap_vector_name(unsigned int v)
+{
+    return v < 32 ? vector_names[v] : NULL;
+}
 
 static const char *vector_name(unsigned int v)
 {
@@ -22,8 +25,8 @@ static const char *vector_name(unsigned int v)
 
 static void trace_trap(struct vcpu *v, unsigned int vector, uint32_t error, uint64_t cr2)
 {
-    struct trace_rec r = {.kind = TR_TRAP, .dom = v->domain->domid,
-                          .vcpu = (uint16_t)v->vcpu_id, .nr = vector};
+    struct trace_rec r = {
+        .kind = TR_TRAP, .dom = v->domain->domid, .vcpu = (uint16_t)v->vcpu_id, .nr = vector};
     r.args[0] = v->regs.rip;
     r.args[1] = error;
     r.args[2] = cr2;
@@ -85,8 +88,8 @@ static bool create_bounce_frame(struct vcpu *v, uint64_t target, bool mask_event
         return false;
     if (mask_events)
         vi->evtchn_upcall_mask = 1;
-    r->rflags &= ~(uint64_t)(X86_EFLAGS_AC | X86_EFLAGS_VM | X86_EFLAGS_RF | X86_EFLAGS_NT |
-                             X86_EFLAGS_TF);
+    r->rflags &=
+        ~(uint64_t)(X86_EFLAGS_AC | X86_EFLAGS_VM | X86_EFLAGS_RF | X86_EFLAGS_NT | X86_EFLAGS_TF);
     r->rsp = rsp;
     r->rip = target;
     r->cs = FLAT_KERNEL_CS64;
@@ -101,8 +104,9 @@ void pv_inject_exception(struct vcpu *v, unsigned int vector, bool has_error, ui
     v->nr_traps++;
     trace_trap(v, vector, error, vector == X86_EXC_PF ? vcpu_info_of(v)->arch.cr2 : 0);
     if (!t->address) {
-        domain_crash(d, "unhandled %s (vector %u) at rip 0x%llx, error code 0x%x%s: no handler "
-                        "in the trap table",
+        domain_crash(d,
+                     "unhandled %s (vector %u) at rip 0x%llx, error code 0x%x%s: no handler "
+                     "in the trap table",
                      vector_name(vector), vector, (unsigned long long)v->regs.rip, error,
                      v->kernel_mode ? "" : " (user mode)");
         return;
@@ -159,8 +163,8 @@ long do_iret(struct vcpu *v, const uint64_t a[5])
 
 static void trace_emulate(struct vcpu *v, unsigned int what, uint64_t a1, uint64_t a2)
 {
-    struct trace_rec r = {.kind = TR_EMULATE, .dom = v->domain->domid,
-                          .vcpu = (uint16_t)v->vcpu_id, .nr = what};
+    struct trace_rec r = {
+        .kind = TR_EMULATE, .dom = v->domain->domid, .vcpu = (uint16_t)v->vcpu_id, .nr = what};
     r.args[0] = v->regs.rip;
     r.args[1] = a1;
     r.args[2] = a2;

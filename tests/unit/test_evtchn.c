@@ -29,7 +29,10 @@ static bool bit(const xen_ulong_t *words, unsigned int n)
 {
     return (words[n / 64] >> (n % 64)) & 1;
 }
-static void set_bit(xen_ulong_t *words, unsigned int n) { words[n / 64] |= 1UL << (n % 64); }
+static void set_bit(xen_ulong_t *words, unsigned int n)
+{
+    words[n / 64] |= 1UL << (n % 64);
+}
 
 /* ------------------------------------------------------------------------- */
 
@@ -169,8 +172,8 @@ static void test_polling_through_sched_op_and_backend_send(void **state)
         uint64_t timeout;
     } p = {TD_SCRATCH_VA, 2, 0, 0};
     td_put(v, TD_SCRATCH_VA + 0x100, &p, sizeof(p));
-    assert_int_equal(td_hc(v, __HYPERVISOR_sched_op, SCHEDOP_poll, TD_SCRATCH_VA + 0x100, 0, 0,
-                           0), 0);
+    assert_int_equal(td_hc(v, __HYPERVISOR_sched_op, SCHEDOP_poll, TD_SCRATCH_VA + 0x100, 0, 0, 0),
+                     0);
     assert_int_equal(v->state, VCPU_POLLING);
     evtchn_backend_send(d, d->console_port);
     assert_int_equal(v->state, VCPU_POLLING);
@@ -178,8 +181,8 @@ static void test_polling_through_sched_op_and_backend_send(void **state)
     assert_int_equal(v->state, VCPU_RUNNABLE);
     assert_true(evtchn_is_pending(d, d->store_port));
     /* Polling again returns at once: the port is still pending. */
-    assert_int_equal(td_hc(v, __HYPERVISOR_sched_op, SCHEDOP_poll, TD_SCRATCH_VA + 0x100, 0, 0,
-                           0), 0);
+    assert_int_equal(td_hc(v, __HYPERVISOR_sched_op, SCHEDOP_poll, TD_SCRATCH_VA + 0x100, 0, 0, 0),
+                     0);
     assert_int_equal(v->state, VCPU_RUNNABLE);
 }
 
@@ -246,8 +249,8 @@ static void test_send_and_status_on_other_channel_states(void **state)
     d->evtchn[5].notify_vcpu = 0;
     struct evtchn_send snd = {.port = 5};
     td_put(v, TD_SCRATCH_VA, &snd, sizeof(snd));
-    assert_int_equal(td_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, TD_SCRATCH_VA, 0, 0,
-                           0), 0);
+    assert_int_equal(td_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, TD_SCRATCH_VA, 0, 0, 0),
+                     0);
     assert_true(evtchn_is_pending(d, 5));
     assert_int_equal(vcpu_info_of(v)->evtchn_upcall_pending, 1);
     /* Unbound: the send is dropped. */
@@ -255,16 +258,16 @@ static void test_send_and_status_on_other_channel_states(void **state)
     d->evtchn[6].remote_dom = 0;
     snd.port = 6;
     td_put(v, TD_SCRATCH_VA, &snd, sizeof(snd));
-    assert_int_equal(td_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, TD_SCRATCH_VA, 0, 0,
-                           0), 0);
+    assert_int_equal(td_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, TD_SCRATCH_VA, 0, 0, 0),
+                     0);
     assert_false(evtchn_is_pending(d, 6));
     /* VIRQ ports cannot be sent on. */
     d->evtchn[7].state = ECS_VIRQ;
     d->evtchn[7].virq = VIRQ_TIMER;
     snd.port = 7;
     td_put(v, TD_SCRATCH_VA, &snd, sizeof(snd));
-    assert_int_equal(td_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, TD_SCRATCH_VA, 0, 0,
-                           0), -XEN_EINVAL);
+    assert_int_equal(td_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_send, TD_SCRATCH_VA, 0, 0, 0),
+                     -XEN_EINVAL);
 
     /* Status reports each state. */
     const struct {
@@ -277,8 +280,8 @@ static void test_send_and_status_on_other_channel_states(void **state)
         st.dom = DOMID_SELF;
         st.port = want[i].port;
         td_put(v, TD_SCRATCH_VA, &st, sizeof(st));
-        assert_int_equal(td_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_status,
-                               TD_SCRATCH_VA, 0, 0, 0), 0);
+        assert_int_equal(
+            td_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_status, TD_SCRATCH_VA, 0, 0, 0), 0);
         td_get(v, &st, TD_SCRATCH_VA, sizeof(st));
         assert_int_equal(st.status, want[i].status);
         assert_int_equal(st.vcpu, 0);
@@ -307,4 +310,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_send_and_status_on_other_channel_states, setup),
 };
 
-int main(void) { return cmocka_run_group_tests(tests, NULL, NULL); }
+int main(void)
+{
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

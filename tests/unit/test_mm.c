@@ -45,19 +45,30 @@ static int setup(void **state)
     return 0;
 }
 
-static uint64_t frame(struct domain *d) { return td_alloc_frame(d); }
-static uint64_t *tbl(uint64_t mfn) { return (uint64_t *)(fake.ram + mfn * 4096); }
-static uint64_t pte(uint64_t mfn, uint64_t flags) { return (mfn << 12) | flags; }
-static struct page_info *pg(uint64_t mfn) { return mfn_to_page(_mfn(mfn)); }
+static uint64_t frame(struct domain *d)
+{
+    return td_alloc_frame(d);
+}
+static uint64_t *tbl(uint64_t mfn)
+{
+    return (uint64_t *)(fake.ram + mfn * 4096);
+}
+static uint64_t pte(uint64_t mfn, uint64_t flags)
+{
+    return (mfn << 12) | flags;
+}
+static struct page_info *pg(uint64_t mfn)
+{
+    return mfn_to_page(_mfn(mfn));
+}
 
-static void assert_counts(uint64_t mfn, unsigned int type, uint32_t type_count,
-                          uint32_t ref_count)
+static void assert_counts(uint64_t mfn, unsigned int type, uint32_t type_count, uint32_t ref_count)
 {
     struct page_info *p = pg(mfn);
     if (p->type != type || p->type_count != type_count || p->ref_count != ref_count)
         fail_msg("frame %llx: type %u count %u refs %u, want type %u count %u refs %u",
-                 (unsigned long long)mfn, p->type, p->type_count, p->ref_count, type,
-                 type_count, ref_count);
+                 (unsigned long long)mfn, p->type, p->type_count, p->ref_count, type, type_count,
+                 ref_count);
 }
 
 /* A full chain for VA 0: L4[0] -> L3[0] -> L2[0] -> L1; the L1 maps data frames. */
@@ -338,7 +349,10 @@ static void test_type_conflicts(void **state)
 /* ------------------------------------------------------------------------- */
 /* mm_update_pte                                                             */
 
-static uint64_t maddr_of(uint64_t table, unsigned int slot) { return (table << 12) + slot * 8; }
+static uint64_t maddr_of(uint64_t table, unsigned int slot)
+{
+    return (table << 12) + slot * 8;
+}
 
 static void test_update_pte_table_frame_writable_refused(void **state)
 {
@@ -346,13 +360,10 @@ static void test_update_pte_table_frame_writable_refused(void **state)
     make_chain(&c);
     install_chain(&c, false);
     uint64_t old = tbl(c.l1)[5];
-    assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 5), pte(c.l2, P | RW | US)),
-                     -XEN_EBUSY);
+    assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 5), pte(c.l2, P | RW | US)), -XEN_EBUSY);
     assert_int_equal(tbl(c.l1)[5], old);
-    assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 5), pte(c.l1, P | RW | US)),
-                     -XEN_EBUSY);
-    assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 0), pte(c.l4, P | RW | US)),
-                     -XEN_EBUSY);
+    assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 5), pte(c.l1, P | RW | US)), -XEN_EBUSY);
+    assert_int_equal(mm_update_pte(dom, maddr_of(c.l1, 0), pte(c.l4, P | RW | US)), -XEN_EBUSY);
     assert_int_equal(tbl(c.l1)[0], pte(c.d0, P | RW | US)); /* the old entry stays */
     assert_counts(c.l1, PGT_l1, 1, 1);
     assert_counts(c.l2, PGT_l2, 1, 1);
@@ -410,8 +421,7 @@ static void test_update_pte_moves_references(void **state)
     /* A new L1 that fails validation is refused and the old entry stays. */
     uint64_t bad = frame(dom);
     tbl(bad)[0] = pte(bad, P | RW | US);
-    assert_int_equal(mm_update_pte(dom, maddr_of(c.l2, 0), pte(bad, P | RW | US)),
-                     -XEN_EBUSY);
+    assert_int_equal(mm_update_pte(dom, maddr_of(c.l2, 0), pte(bad, P | RW | US)), -XEN_EBUSY);
     assert_int_equal(tbl(c.l2)[0], pte(l1b, P | RW | US));
     assert_counts(bad, PGT_none, 0, 0);
     assert_counts(l1b, PGT_l1, 1, 1);
@@ -435,8 +445,7 @@ static void test_update_pte_argument_checks(void **state)
     assert_int_equal(tbl(c.l1)[6], 0);
     /* The hypervisor's L4 slots. */
     uint64_t l3b = frame(dom);
-    assert_int_equal(mm_update_pte(dom, maddr_of(c.l4, 256), pte(l3b, P | RW | US)),
-                     -XEN_EINVAL);
+    assert_int_equal(mm_update_pte(dom, maddr_of(c.l4, 256), pte(l3b, P | RW | US)), -XEN_EINVAL);
     assert_int_equal(tbl(c.l4)[256], 0);
     assert_counts(l3b, PGT_none, 0, 0);
     /* Superpage in the L2. */
@@ -466,8 +475,8 @@ static void test_l1e_maddr(void **state)
     assert_int_equal(mm_l1e_maddr(_mfn(c.l4), 0x2000), maddr_of(c.l1, 2));
     assert_int_equal(mm_l1e_maddr(_mfn(c.l4), 0x2fff), maddr_of(c.l1, 2));
     assert_int_equal(mm_l1e_maddr(_mfn(c.l4), 0x1ff000), maddr_of(c.l1, 511));
-    assert_int_equal(mm_l1e_maddr(_mfn(c.l4), 0x200000), 0);        /* no L1 there */
-    assert_int_equal(mm_l1e_maddr(_mfn(c.l4), 1ULL << 39), 0);      /* no L3 there */
+    assert_int_equal(mm_l1e_maddr(_mfn(c.l4), 0x200000), 0);   /* no L1 there */
+    assert_int_equal(mm_l1e_maddr(_mfn(c.l4), 1ULL << 39), 0); /* no L3 there */
 }
 
 /* ------------------------------------------------------------------------- */
@@ -500,13 +509,12 @@ static void test_translate_kernel_mode(void **state)
     /* Fetches: allowed unless NX; NX anywhere on the walk forbids. */
     assert_int_equal(mm_translate(v, 0x0, ACCESS_FETCH, &ma), 0);
     tbl(c.l1)[0] |= _PAGE_NX;
-    assert_int_equal(mm_translate(v, 0x0, ACCESS_FETCH, &ma), XF | PFEC_present |
-                                                                  PFEC_insn_fetch);
+    assert_int_equal(mm_translate(v, 0x0, ACCESS_FETCH, &ma), XF | PFEC_present | PFEC_insn_fetch);
     assert_int_equal(mm_translate(v, 0x0, ACCESS_READ, &ma), 0);
     tbl(c.l1)[0] &= ~_PAGE_NX;
     tbl(c.l3)[0] |= _PAGE_NX;
-    assert_int_equal(mm_translate(v, 0x1000, ACCESS_FETCH, &ma), XF | PFEC_present |
-                                                                     PFEC_insn_fetch);
+    assert_int_equal(mm_translate(v, 0x1000, ACCESS_FETCH, &ma),
+                     XF | PFEC_present | PFEC_insn_fetch);
     tbl(c.l3)[0] &= ~_PAGE_NX;
     /* A read-only upper level makes the whole range read-only. */
     tbl(c.l2)[0] &= ~RW;
@@ -639,4 +647,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_copy_faults, setup),
 };
 
-int main(void) { return cmocka_run_group_tests(tests, NULL, NULL); }
+int main(void)
+{
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

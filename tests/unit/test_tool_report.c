@@ -80,7 +80,10 @@ static void test_missing_fields(void **state)
 static void test_count(void **state)
 {
     const struct report_row rows[] = {
-        {.verdict = "ok"}, {.verdict = "FAIL"}, {.verdict = "ok"}, {.verdict = NULL},
+        {.verdict = "ok"},
+        {.verdict = "FAIL"},
+        {.verdict = "ok"},
+        {.verdict = NULL},
     };
     size_t passed = 99, failed = 99;
     report_count(rows, 4, &passed, &failed);
@@ -89,8 +92,8 @@ static void test_count(void **state)
     report_count(rows, 0, &passed, NULL);
     assert_int_equal(passed, 0);
 
-    const struct report_row big = {"s", "d", "SUCCESS", "SUCCESS", "poweroff", UINT64_MAX, "ok",
-                                   NULL};
+    const struct report_row big = {"s",        "d",        "SUCCESS", "SUCCESS",
+                                   "poweroff", UINT64_MAX, "ok",      NULL};
     char *got = render(&big, 1);
     assert_non_null(strstr(got, "  18446744073709551615  ok\n1 passed, 0 failed\n"));
     free(got);
@@ -111,10 +114,8 @@ static void test_result_words(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_two_rows),
-        cmocka_unit_test(test_empty),
-        cmocka_unit_test(test_missing_fields),
-        cmocka_unit_test(test_count),
+        cmocka_unit_test(test_two_rows),       cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_missing_fields), cmocka_unit_test(test_count),
         cmocka_unit_test(test_result_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

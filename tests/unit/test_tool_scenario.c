@@ -62,33 +62,32 @@ static void check_ok(const char *text)
 
 #define DOM "[domain]\nname = \"a\"\nkernel = \"k\"\nmemory = 16\n"
 
-static const char full[] =
-    "# full.scn: every key.\n"
-    "seed = 0x2a              # hex\n"
-    "limit = 200000000\n"
-    "machine_memory = 1G\n"
-    "\n"
-    "[domain]\n"
-    "name = \"hello\"\n"
-    "kernel = \"hello.elf\"\n"
-    "memory = 16M\n"
-    "vcpus = 2\n"
-    "extra = \"verbose \\\"quoted\\\" tab\\there\\\\ # not a comment\"\n"
-    "ramdisk = 'initrd.bin'\n"
-    "on_crash = 'preserve'\n"
-    "expect = \"SUCCESS\"\n"
-    "expect_shutdown = \"poweroff\"\n"
-    "expect_console = \"Hello from hvsim\"\n"
-    "expect_console = 'line\\n'\n"
-    "expect_no_console = \"warning:\"   # comment after value\n"
-    "\n"
-    "  [ domain ]   # second\n"
-    "name = \"second.dom-2\"\n"
-    "kernel = \"/abs/k.elf\"\n"
-    "memory = 4096\n"
-    "expect = \"CRASH\"\n"
-    "on_crash = \"coredump-restart\"\n"
-    "expect_shutdown = \"crash\"\n";
+static const char full[] = "# full.scn: every key.\n"
+                           "seed = 0x2a              # hex\n"
+                           "limit = 200000000\n"
+                           "machine_memory = 1G\n"
+                           "\n"
+                           "[domain]\n"
+                           "name = \"hello\"\n"
+                           "kernel = \"hello.elf\"\n"
+                           "memory = 16M\n"
+                           "vcpus = 2\n"
+                           "extra = \"verbose \\\"quoted\\\" tab\\there\\\\ # not a comment\"\n"
+                           "ramdisk = 'initrd.bin'\n"
+                           "on_crash = 'preserve'\n"
+                           "expect = \"SUCCESS\"\n"
+                           "expect_shutdown = \"poweroff\"\n"
+                           "expect_console = \"Hello from hvsim\"\n"
+                           "expect_console = 'line\\n'\n"
+                           "expect_no_console = \"warning:\"   # comment after value\n"
+                           "\n"
+                           "  [ domain ]   # second\n"
+                           "name = \"second.dom-2\"\n"
+                           "kernel = \"/abs/k.elf\"\n"
+                           "memory = 4096\n"
+                           "expect = \"CRASH\"\n"
+                           "on_crash = \"coredump-restart\"\n"
+                           "expect_shutdown = \"crash\"\n";
 
 static void check_full(const struct scenario *s)
 {
@@ -191,9 +190,9 @@ static void test_defaults(void **state)
     scn_free(&scn);
 
     /* No trailing newline, a comment on the last line, NULL path. */
-    assert_int_equal(scn_parse_buffer(NULL, DOM "vcpus = 8 # last", strlen(DOM) + 16, &scn, err,
-                                      sizeof(err)),
-                     0);
+    assert_int_equal(
+        scn_parse_buffer(NULL, DOM "vcpus = 8 # last", strlen(DOM) + 16, &scn, err, sizeof(err)),
+        0);
     assert_string_equal(scn.path, "<buffer>");
     assert_int_equal(scn.domains[0].vcpus, 8);
     scn_free(&scn);
@@ -317,10 +316,8 @@ static void test_structure_errors(void **state)
     check_error("", "t.scn:1:1: no [domain] section");
     check_error("# nothing\nseed = 3\n\n", "t.scn:1:1: no [domain] section");
     check_error(DOM "seed = 2\n", "t.scn:5:1: 'seed' must come before the first [domain]");
-    check_error("memory = 16\n" DOM,
-                "t.scn:1:1: 'memory' is only allowed in a [domain] section");
-    check_error("[domian]\n",
-                "t.scn:1:2: unknown section '[domian]' (did you mean '[domain]'?)");
+    check_error("memory = 16\n" DOM, "t.scn:1:1: 'memory' is only allowed in a [domain] section");
+    check_error("[domian]\n", "t.scn:1:2: unknown section '[domian]' (did you mean '[domain]'?)");
     check_error("[network]\n", "t.scn:1:2: unknown section '[network]'");
     check_error("[domain\nname = 'a'\n", "t.scn:1:8: expected ']', found end of line");
     check_error("[]\n", "t.scn:1:2: expected a section name after '[', found ']'");
@@ -345,8 +342,7 @@ static void test_unknown_keys(void **state)
     check_error(DOM "vcpu = 2\n", "t.scn:5:1: unknown key 'vcpu' (did you mean 'vcpus'?)");
     check_error(DOM "expect_consol = 'x'\n",
                 "t.scn:5:1: unknown key 'expect_consol' (did you mean 'expect_console'?)");
-    check_error(DOM "  Memory = 16\n",
-                "t.scn:5:3: unknown key 'Memory' (did you mean 'memory'?)");
+    check_error(DOM "  Memory = 16\n", "t.scn:5:3: unknown key 'Memory' (did you mean 'memory'?)");
     check_error("sed = 1\n" DOM, "t.scn:1:1: unknown key 'sed' (did you mean 'seed'?)");
     check_error("limt = 1\n" DOM, "t.scn:1:1: unknown key 'limt' (did you mean 'limit'?)");
     check_error("frobnicate = 1\n" DOM, "t.scn:1:1: unknown key 'frobnicate'");
@@ -404,8 +400,10 @@ static void test_limits(void **state)
     /* SCN_MAX_EXPECT expect_console entries are fine, one more is not. */
     o = (size_t)snprintf(buf, sizeof(buf), DOM);
     for (int i = 0; i < SCN_MAX_EXPECT; i++)
-        o += (size_t)snprintf(buf + o, sizeof(buf) - o, "expect_console = 'c%d'\n"
-                              "expect_no_console = 'n%d'\n", i, i);
+        o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+                              "expect_console = 'c%d'\n"
+                              "expect_no_console = 'n%d'\n",
+                              i, i);
     assert_int_equal(parse_len(buf, o), 0);
     assert_int_equal(scn.domains[0].nr_expect_console, SCN_MAX_EXPECT);
     assert_int_equal(scn.domains[0].nr_expect_no_console, SCN_MAX_EXPECT);
@@ -428,7 +426,7 @@ static void test_limits(void **state)
     check_error_len(buf, o, "t.scn:5:4097: line too long (more than 4096 bytes)");
     memset(buf, '#', SCN_MAX_LINE + 1);
     check_error_len(buf, SCN_MAX_LINE + 1, "t.scn:1:4097: line too long (more than 4096 bytes)");
-    check_error("[domain]\nextra = 'x\n",  "t.scn:2:9: unterminated string");
+    check_error("[domain]\nextra = 'x\n", "t.scn:2:9: unterminated string");
 
     /* Error text is truncated to the caller's buffer, always terminated. */
     char small[8];
@@ -571,18 +569,12 @@ static void test_parse_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file),
-        cmocka_unit_test(test_crlf),
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_numbers),
-        cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_structure_errors),
-        cmocka_unit_test(test_unknown_keys),
-        cmocka_unit_test(test_lists),
-        cmocka_unit_test(test_limits),
-        cmocka_unit_test(test_truncations),
-        cmocka_unit_test(test_random_bytes),
-        cmocka_unit_test(test_parse_file),
+        cmocka_unit_test(test_full_file),    cmocka_unit_test(test_crlf),
+        cmocka_unit_test(test_defaults),     cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_strings),      cmocka_unit_test(test_structure_errors),
+        cmocka_unit_test(test_unknown_keys), cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_limits),       cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_random_bytes), cmocka_unit_test(test_parse_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,9 +61,15 @@ static int setup(void **state)
     return 0;
 }
 
-static struct vcpu_info *vi(void) { return vcpu_info_of(v); }
+static struct vcpu_info *vi(void)
+{
+    return vcpu_info_of(v);
+}
 
-static void put_code(const uint8_t *bytes, size_t n) { td_put(v, CODE_VA, bytes, n); }
+static void put_code(const uint8_t *bytes, size_t n)
+{
+    td_put(v, CODE_VA, bytes, n);
+}
 
 /* Give the vCPU a user context: the same L4 as user table, a kernel stack. */
 static void enter_user_mode(uint64_t user_rsp)
@@ -74,11 +80,11 @@ static void enter_user_mode(uint64_t user_rsp)
     memcpy(op, &cmd, 4);
     memcpy(op + 8, &mfn, 8);
     td_put(v, TD_SCRATCH_VA + 0x100, op, sizeof(op));
-    assert_int_equal(td_hc(v, __HYPERVISOR_mmuext_op, TD_SCRATCH_VA + 0x100, 1, 0, DOMID_SELF,
-                           0), 0);
+    assert_int_equal(td_hc(v, __HYPERVISOR_mmuext_op, TD_SCRATCH_VA + 0x100, 1, 0, DOMID_SELF, 0),
+                     0);
     assert_int_equal(td_hc(v, __HYPERVISOR_stack_switch, 0xe02b, KSTACK, 0, 0, 0), 0);
-    v->regs.gs_base = 0x5000;     /* the kernel's GS base while in kernel mode */
-    pv_toggle_guest_mode(v);      /* now in user mode */
+    v->regs.gs_base = 0x5000; /* the kernel's GS base while in kernel mode */
+    pv_toggle_guest_mode(v);  /* now in user mode */
     assert_false(v->kernel_mode);
     v->regs.rsp = user_rsp;
     v->regs.cs = 0xe033;
@@ -122,8 +128,8 @@ static void check_bounce(const struct expect *e)
     assert_int_equal(v->regs.cs, 0xe033);
     assert_int_equal(v->regs.ss, 0xe02b);
     assert_true(v->kernel_mode);
-    assert_false(v->regs.rflags & (X86_EFLAGS_TF | X86_EFLAGS_AC | X86_EFLAGS_NT |
-                                   X86_EFLAGS_RF | X86_EFLAGS_VM));
+    assert_false(v->regs.rflags &
+                 (X86_EFLAGS_TF | X86_EFLAGS_AC | X86_EFLAGS_NT | X86_EFLAGS_RF | X86_EFLAGS_VM));
     assert_false(d->is_crashed);
 }
 
@@ -139,9 +145,17 @@ static void test_ud_bounce_frame_exact(void **state)
     struct cpu_user_regs before = v->regs;
     unsigned int traces = fake.nr_trace;
     hv_entry_exception(v, X86_EXC_UD, 0);
-    struct expect e = {.base_rsp = OLD_RSP, .has_err = false, .rip = CODE_VA, .cs = 0xe030,
-                       .rflags = before.rflags, .rsp = OLD_RSP, .ss = before.ss,
-                       .rcx = before.rcx, .r11 = before.r11, .saved_mask = 0, .handler = H_UD};
+    struct expect e = {.base_rsp = OLD_RSP,
+                       .has_err = false,
+                       .rip = CODE_VA,
+                       .cs = 0xe030,
+                       .rflags = before.rflags,
+                       .rsp = OLD_RSP,
+                       .ss = before.ss,
+                       .rcx = before.rcx,
+                       .r11 = before.r11,
+                       .saved_mask = 0,
+                       .handler = H_UD};
     check_bounce(&e);
     assert_int_equal(vi()->evtchn_upcall_mask, 0); /* flags bit 2 clear: mask untouched */
     assert_int_equal(v->regs.rcx, before.rcx);
@@ -160,9 +174,18 @@ static void test_gp_bounce_with_error_code_masks_events(void **state)
     vi()->evtchn_upcall_mask = 0;
     struct cpu_user_regs before = v->regs;
     hv_entry_exception(v, X86_EXC_GP, 0x1234);
-    struct expect e = {.base_rsp = OLD_RSP, .has_err = true, .err = 0x1234, .rip = CODE_VA,
-                       .cs = 0xe030, .rflags = before.rflags, .rsp = OLD_RSP, .ss = before.ss,
-                       .rcx = before.rcx, .r11 = before.r11, .saved_mask = 0, .handler = H_GP};
+    struct expect e = {.base_rsp = OLD_RSP,
+                       .has_err = true,
+                       .err = 0x1234,
+                       .rip = CODE_VA,
+                       .cs = 0xe030,
+                       .rflags = before.rflags,
+                       .rsp = OLD_RSP,
+                       .ss = before.ss,
+                       .rcx = before.rcx,
+                       .r11 = before.r11,
+                       .saved_mask = 0,
+                       .handler = H_GP};
     check_bounce(&e);
     assert_int_equal(vi()->evtchn_upcall_mask, 1); /* trap flag bit 2: events masked */
 }
@@ -175,9 +198,17 @@ static void test_bounce_saves_upcall_mask_in_cs_and_clears_if(void **state)
     v->regs.rsp = 0x37fff0; /* already aligned: the frame goes right below */
     struct cpu_user_regs before = v->regs;
     hv_entry_exception(v, X86_EXC_GP, 0);
-    struct expect e = {.base_rsp = 0x37fff0, .has_err = true, .err = 0, .rip = CODE_VA,
-                       .cs = 0xe030, .rflags = before.rflags, .rsp = 0x37fff0,
-                       .ss = before.ss, .rcx = before.rcx, .r11 = before.r11, .saved_mask = 1,
+    struct expect e = {.base_rsp = 0x37fff0,
+                       .has_err = true,
+                       .err = 0,
+                       .rip = CODE_VA,
+                       .cs = 0xe030,
+                       .rflags = before.rflags,
+                       .rsp = 0x37fff0,
+                       .ss = before.ss,
+                       .rcx = before.rcx,
+                       .r11 = before.r11,
+                       .saved_mask = 1,
                        .handler = H_GP};
     check_bounce(&e);
     assert_int_equal(v->regs.rsp, 0x37fff0 - 64);
@@ -189,9 +220,17 @@ static void test_de_and_bp_bounce(void **state)
     vi()->evtchn_upcall_mask = 0;
     struct cpu_user_regs before = v->regs;
     hv_entry_exception(v, X86_EXC_DE, 0xffff); /* #DE has no error code: ignored */
-    struct expect e = {.base_rsp = OLD_RSP, .has_err = false, .rip = CODE_VA, .cs = 0xe030,
-                       .rflags = before.rflags, .rsp = OLD_RSP, .ss = before.ss,
-                       .rcx = before.rcx, .r11 = before.r11, .saved_mask = 0, .handler = H_DE};
+    struct expect e = {.base_rsp = OLD_RSP,
+                       .has_err = false,
+                       .rip = CODE_VA,
+                       .cs = 0xe030,
+                       .rflags = before.rflags,
+                       .rsp = OLD_RSP,
+                       .ss = before.ss,
+                       .rcx = before.rcx,
+                       .r11 = before.r11,
+                       .saved_mask = 0,
+                       .handler = H_DE};
     check_bounce(&e);
 
     /* #BP is a trap: rip already points after the int3 and stays so in the frame. */
@@ -199,9 +238,17 @@ static void test_de_and_bp_bounce(void **state)
     v->regs.rip = CODE_VA + 1;
     before = v->regs;
     hv_entry_exception(v, X86_EXC_BP, 0);
-    struct expect b = {.base_rsp = rsp, .has_err = false, .rip = CODE_VA + 1, .cs = 0xe033 & ~3,
-                       .rflags = before.rflags, .rsp = rsp, .ss = before.ss,
-                       .rcx = before.rcx, .r11 = before.r11, .saved_mask = 0, .handler = H_BP};
+    struct expect b = {.base_rsp = rsp,
+                       .has_err = false,
+                       .rip = CODE_VA + 1,
+                       .cs = 0xe033 & ~3,
+                       .rflags = before.rflags,
+                       .rsp = rsp,
+                       .ss = before.ss,
+                       .rcx = before.rcx,
+                       .r11 = before.r11,
+                       .saved_mask = 0,
+                       .handler = H_BP};
     check_bounce(&b);
     assert_int_equal(v->nr_traps, 2);
 }
@@ -217,9 +264,17 @@ static void test_bounce_from_user_mode_uses_kernel_stack(void **state)
     unsigned int changed = fake.nr_mmu_changed;
     hv_entry_exception(v, X86_EXC_UD, 0);
     /* CS keeps RPL 3: the guest sees it came from user context. */
-    struct expect e = {.base_rsp = KSTACK, .has_err = false, .rip = CODE_VA, .cs = 0xe033,
-                       .rflags = before.rflags, .rsp = USTACK, .ss = 0xe02b,
-                       .rcx = before.rcx, .r11 = before.r11, .saved_mask = 0, .handler = H_UD};
+    struct expect e = {.base_rsp = KSTACK,
+                       .has_err = false,
+                       .rip = CODE_VA,
+                       .cs = 0xe033,
+                       .rflags = before.rflags,
+                       .rsp = USTACK,
+                       .ss = 0xe02b,
+                       .rcx = before.rcx,
+                       .r11 = before.r11,
+                       .saved_mask = 0,
+                       .handler = H_UD};
     check_bounce(&e);
     assert_int_equal(v->regs.rsp, KSTACK - 56);
     assert_true(fake.nr_mmu_changed > changed);
@@ -445,9 +500,17 @@ static void test_forced_prefix_with_other_insn_is_ud(void **state)
     vi()->evtchn_upcall_mask = 0;
     struct cpu_user_regs before = v->regs;
     hv_entry_exception(v, X86_EXC_UD, 0);
-    struct expect e = {.base_rsp = OLD_RSP, .has_err = false, .rip = CODE_VA, .cs = 0xe030,
-                       .rflags = before.rflags, .rsp = OLD_RSP, .ss = before.ss,
-                       .rcx = before.rcx, .r11 = before.r11, .saved_mask = 0, .handler = H_UD};
+    struct expect e = {.base_rsp = OLD_RSP,
+                       .has_err = false,
+                       .rip = CODE_VA,
+                       .cs = 0xe030,
+                       .rflags = before.rflags,
+                       .rsp = OLD_RSP,
+                       .ss = before.ss,
+                       .rcx = before.rcx,
+                       .r11 = before.r11,
+                       .saved_mask = 0,
+                       .handler = H_UD};
     check_bounce(&e);
     assert_int_equal(v->regs.rax, before.rax);
 
@@ -467,7 +530,7 @@ static void test_cpuid_entry(void **state)
     hv_entry_cpuid(v);
     assert_int_equal(v->regs.rax, 0x40000002);
     assert_int_equal((uint32_t)v->regs.rbx, 0x566e6558); /* "XenV" */
-    assert_int_equal(v->regs.rip, CODE_VA + 2);           /* rip already past it */
+    assert_int_equal(v->regs.rip, CODE_VA + 2);          /* rip already past it */
 }
 
 /* ------------------------------------------------------------------------- */
@@ -486,14 +549,20 @@ static long do_iret_with(const struct iret_context *c)
 static void test_iret_restores_kernel_context(void **state)
 {
     struct iret_context c = {
-        .rax = 0x1234, .r11 = 0x5555, .rcx = 0x6666, .flags = 0, .rip = 0x100123,
-        .cs = 0xe030, .rflags = X86_EFLAGS_IF | X86_EFLAGS_IOPL | (1u << 17) | 0x46,
-        .rsp = 0x37f000, .ss = 0xe02b,
+        .rax = 0x1234,
+        .r11 = 0x5555,
+        .rcx = 0x6666,
+        .flags = 0,
+        .rip = 0x100123,
+        .cs = 0xe030,
+        .rflags = X86_EFLAGS_IF | X86_EFLAGS_IOPL | (1u << 17) | 0x46,
+        .rsp = 0x37f000,
+        .ss = 0xe02b,
     };
     vi()->evtchn_upcall_mask = 1;
     assert_int_equal(do_iret_with(&c), 0x1234);
     assert_int_equal(v->regs.rip, 0x100123);
-    assert_int_equal(v->regs.cs, 0xe033); /* RPL forced to 3 */
+    assert_int_equal(v->regs.cs, 0xe033);                   /* RPL forced to 3 */
     assert_int_equal(v->regs.rflags, X86_EFLAGS_IF | 0x46); /* IOPL and VM dropped */
     assert_int_equal(v->regs.rsp, 0x37f000);
     assert_int_equal(v->regs.ss, 0xe02b);
@@ -507,8 +576,15 @@ static void test_iret_restores_kernel_context(void **state)
 static void test_iret_in_syscall_keeps_rcx_r11(void **state)
 {
     struct iret_context c = {
-        .rax = 7, .r11 = 0x5555, .rcx = 0x6666, .flags = VGCF_in_syscall, .rip = 0x100200,
-        .cs = 0xe030, .rflags = 0x46, .rsp = 0x37f100, .ss = 0xe028,
+        .rax = 7,
+        .r11 = 0x5555,
+        .rcx = 0x6666,
+        .flags = VGCF_in_syscall,
+        .rip = 0x100200,
+        .cs = 0xe030,
+        .rflags = 0x46,
+        .rsp = 0x37f100,
+        .ss = 0xe028,
     };
     vi()->evtchn_upcall_mask = 0;
     assert_int_equal(do_iret_with(&c), 7);
@@ -526,7 +602,11 @@ static void test_iret_to_user_mode(void **state)
 {
     /* Without a user page table: the domain is crashed. */
     struct iret_context c = {
-        .rax = 1, .rip = 0x100300, .cs = 0xe033, .rflags = X86_EFLAGS_IF, .rsp = USTACK,
+        .rax = 1,
+        .rip = 0x100300,
+        .cs = 0xe033,
+        .rflags = X86_EFLAGS_IF,
+        .rsp = USTACK,
         .ss = 0xe02b,
     };
     do_iret_with(&c);
@@ -565,8 +645,14 @@ static void test_iret_through_syscall_entry(void **state)
 {
     /* What the hypercall page's iret stub does: rax = 23, then syscall. */
     struct iret_context c = {
-        .rax = 0xbeef, .r11 = 1, .rcx = 2, .rip = 0x100500, .cs = 0xe030,
-        .rflags = X86_EFLAGS_IF, .rsp = 0x37f800, .ss = 0xe02b,
+        .rax = 0xbeef,
+        .r11 = 1,
+        .rcx = 2,
+        .rip = 0x100500,
+        .cs = 0xe030,
+        .rflags = X86_EFLAGS_IF,
+        .rsp = 0x37f800,
+        .ss = 0xe02b,
     };
     td_put(v, IRET_SP, &c, sizeof(c));
     v->regs.rsp = IRET_SP;
@@ -589,9 +675,15 @@ static void test_bounce_then_iret_round_trip(void **state)
     assert_int_equal(vi()->evtchn_upcall_mask, 1);
     uint64_t f[8];
     td_get(v, f, v->regs.rsp, sizeof(f));
-    struct iret_context c = {.rax = before.rax, .r11 = f[1], .rcx = f[0], .flags = 0,
-                             .rip = f[3] + 3, .cs = f[4] & 0xffff, .rflags = f[5],
-                             .rsp = f[6], .ss = f[7]};
+    struct iret_context c = {.rax = before.rax,
+                             .r11 = f[1],
+                             .rcx = f[0],
+                             .flags = 0,
+                             .rip = f[3] + 3,
+                             .cs = f[4] & 0xffff,
+                             .rflags = f[5],
+                             .rsp = f[6],
+                             .ss = f[7]};
     assert_int_equal(do_iret_with(&c), before.rax);
     assert_int_equal(v->regs.rip, CODE_VA + 3);
     assert_int_equal(v->regs.rsp, OLD_RSP);
@@ -614,9 +706,18 @@ static void test_pf_error_codes_and_cr2(void **state)
     struct cpu_user_regs before = v->regs;
     hv_entry_page_fault(v, TD_UNMAPPED_VA + 0x18, ACCESS_READ);
     assert_int_equal(vi()->arch.cr2, TD_UNMAPPED_VA + 0x18);
-    struct expect e = {.base_rsp = OLD_RSP, .has_err = true, .err = 0, .rip = CODE_VA,
-                       .cs = 0xe030, .rflags = before.rflags, .rsp = OLD_RSP, .ss = before.ss,
-                       .rcx = before.rcx, .r11 = before.r11, .saved_mask = 0, .handler = H_PF};
+    struct expect e = {.base_rsp = OLD_RSP,
+                       .has_err = true,
+                       .err = 0,
+                       .rip = CODE_VA,
+                       .cs = 0xe030,
+                       .rflags = before.rflags,
+                       .rsp = OLD_RSP,
+                       .ss = before.ss,
+                       .rcx = before.rcx,
+                       .r11 = before.r11,
+                       .saved_mask = 0,
+                       .handler = H_PF};
     check_bounce(&e);
     assert_int_equal(vi()->evtchn_upcall_mask, 1);
     assert_int_equal(fake.last_trace.kind, TR_TRAP);
@@ -682,8 +783,9 @@ static void test_pf_fetch_from_nx_page(void **state)
 {
     uint64_t va = TD_SCRATCH_VA + 0x3000;
     uint64_t mfn = td_mfn(v, va);
-    assert_int_equal(td_hc(v, __HYPERVISOR_update_va_mapping, va,
-                           (mfn << 12) | P | RW | US | _PAGE_NX, 0, 0, 0), 0);
+    assert_int_equal(
+        td_hc(v, __HYPERVISOR_update_va_mapping, va, (mfn << 12) | P | RW | US | _PAGE_NX, 0, 0, 0),
+        0);
     v->regs.rip = va;
     hv_entry_page_fault(v, va, ACCESS_FETCH);
     uint64_t f[4];
@@ -723,8 +825,8 @@ static void test_syscall_from_user_mode_bounces_to_callback(void **state)
     assert_int_equal(v->regs.rip, 0x100600);
     uint64_t f[7];
     td_get(v, f, v->regs.rsp, sizeof(f));
-    assert_int_equal(f[0], CODE_VA + 2);                /* rcx = return address */
-    assert_int_equal(f[1], X86_EFLAGS_IF | 0x2);        /* r11 = rflags */
+    assert_int_equal(f[0], CODE_VA + 2);         /* rcx = return address */
+    assert_int_equal(f[1], X86_EFLAGS_IF | 0x2); /* r11 = rflags */
     assert_int_equal(f[2], CODE_VA + 2);
     assert_int_equal(f[4], X86_EFLAGS_IF | 0x2);
     assert_int_equal(f[5], USTACK);
@@ -776,4 +878,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_syscall_from_user_mode_bounces_to_callback, setup),
 };
 
-int main(void) { return cmocka_run_group_tests(tests, NULL, NULL); }
+int main(void)
+{
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -5,8 +5,17 @@
 #include <stdbool.h>
 #include <string.h>
 
-enum { COL_SCENARIO, COL_DOMAIN, COL_EXPECTED, COL_ACTUAL, COL_SHUTDOWN, COL_INSNS, COL_VERDICT,
-       COL_NOTE, NR_COLS };
+enum {
+    COL_SCENARIO,
+    COL_DOMAIN,
+    COL_EXPECTED,
+    COL_ACTUAL,
+    COL_SHUTDOWN,
+    COL_INSNS,
+    COL_VERDICT,
+    COL_NOTE,
+    NR_COLS
+};
 
 static const char *const headers[NR_COLS] = {
     "scenario", "domain", "expected", "actual", "shutdown", "insns", "verdict", "note",
@@ -17,16 +26,29 @@ static const char *cell(const struct report_row *r, int col, char *buf, size_t l
 {
     const char *s = NULL;
     switch (col) {
-    case COL_SCENARIO: s = r->scenario; break;
-    case COL_DOMAIN: s = r->domain; break;
-    case COL_EXPECTED: s = r->expected; break;
-    case COL_ACTUAL: s = r->actual; break;
-    case COL_SHUTDOWN: s = r->shutdown; break;
+    case COL_SCENARIO:
+        s = r->scenario;
+        break;
+    case COL_DOMAIN:
+        s = r->domain;
+        break;
+    case COL_EXPECTED:
+        s = r->expected;
+        break;
+    case COL_ACTUAL:
+        s = r->actual;
+        break;
+    case COL_SHUTDOWN:
+        s = r->shutdown;
+        break;
     case COL_INSNS:
         snprintf(buf, len, "%" PRIu64, r->insns);
         return buf;
-    case COL_VERDICT: s = r->verdict; break;
-    case COL_NOTE: return r->note ? r->note : "";
+    case COL_VERDICT:
+        s = r->verdict;
+        break;
+    case COL_NOTE:
+        return r->note ? r->note : "";
     }
     return s ? s : "-";
 }
@@ -119,11 +141,17 @@ void report_print(FILE *f, const struct report_row *rows, size_t n)
 const char *report_result_word(int xtf_code)
 {
     switch (xtf_code) {
-    case 0: return "SUCCESS";
-    case 3: return "SKIP";
-    case 4: return "ERROR";
-    case 5: return "FAILURE";
-    case 6: return "CRASH";
-    default: return "UNKNOWN";
+    case 0:
+        return "SUCCESS";
+    case 3:
+        return "SKIP";
+    case 4:
+        return "ERROR";
+    case 5:
+        return "FAILURE";
+    case 6:
+        return "CRASH";
+    default:
+        return "UNKNOWN";
     }
 }

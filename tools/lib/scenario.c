@@ -43,13 +43,13 @@ struct value {
  */
 
 enum key_type {
-    K_U64,      /* plain unsigned integer -> uint64_t */
-    K_UINT,     /* plain unsigned integer -> unsigned */
-    K_MIB,      /* size: bare = MiB, or K/M/G suffix -> uint64_t MiB */
-    K_STR,      /* string -> char[size] */
-    K_WORD,     /* string from a fixed list -> char[size] */
+    K_U64,       /* plain unsigned integer -> uint64_t */
+    K_UINT,      /* plain unsigned integer -> unsigned */
+    K_MIB,       /* size: bare = MiB, or K/M/G suffix -> uint64_t MiB */
+    K_STR,       /* string -> char[size] */
+    K_WORD,      /* string from a fixed list -> char[size] */
     K_STR_MULTI, /* repeatable string -> char *[SCN_MAX_EXPECT] + unsigned count */
-    K_RESERVED, /* known name, not implemented yet: always an error */
+    K_RESERVED,  /* known name, not implemented yet: always an error */
 };
 
 enum key_scope { S_GLOBAL, S_DOMAIN, S_ANY };
@@ -61,16 +61,16 @@ struct key_desc {
     enum key_scope scope;
     enum key_type type;
     bool required;
-    uint64_t min, max;      /* numbers: range; K_STR: min 1 means non-empty */
-    size_t off, size;       /* field in struct scenario (S_GLOBAL) or struct scn_domain */
-    size_t count_off;       /* K_STR_MULTI: the unsigned counter */
+    uint64_t min, max;        /* numbers: range; K_STR: min 1 means non-empty */
+    size_t off, size;         /* field in struct scenario (S_GLOBAL) or struct scn_domain */
+    size_t count_off;         /* K_STR_MULTI: the unsigned counter */
     const char *const *words; /* K_WORD: allowed values, NULL-terminated */
     int (*check)(struct parser *p, const struct key_desc *k, const struct value *v);
 };
 
 static const char *const on_crash_words[] = {
-    "destroy", "restart", "preserve", "coredump-destroy", "coredump-restart", "rename-restart",
-    NULL,
+    "destroy",          "restart",        "preserve", "coredump-destroy",
+    "coredump-restart", "rename-restart", NULL,
 };
 static const char *const expect_words[] = {"SUCCESS", "SKIP", "ERROR", "FAILURE", "CRASH", NULL};
 static const char *const shutdown_words[] = {
@@ -95,8 +95,8 @@ static const struct key_desc keys[] = {
     {"ramdisk", S_DOMAIN, K_STR, false, 1, 0, DFIELD(ramdisk), 0, NULL, NULL},
     {"on_crash", S_DOMAIN, K_WORD, false, 0, 0, DFIELD(on_crash), 0, on_crash_words, NULL},
     {"expect", S_DOMAIN, K_WORD, false, 0, 0, DFIELD(expect), 0, expect_words, NULL},
-    {"expect_shutdown", S_DOMAIN, K_WORD, false, 0, 0, DFIELD(expect_shutdown), 0,
-     shutdown_words, NULL},
+    {"expect_shutdown", S_DOMAIN, K_WORD, false, 0, 0, DFIELD(expect_shutdown), 0, shutdown_words,
+     NULL},
     {"expect_console", S_DOMAIN, K_STR_MULTI, false, 1, 0, DFIELD(expect_console),
      offsetof(struct scn_domain, nr_expect_console), NULL, NULL},
     {"expect_no_console", S_DOMAIN, K_STR_MULTI, false, 1, 0, DFIELD(expect_no_console),
@@ -265,8 +265,7 @@ static const char *suggest_key(const struct parser *p, const char *word, size_t 
     size_t best_d = SIZE_MAX;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < NR_KEYS; i++) {
-            bool here = keys[i].scope == S_ANY ||
-                        keys[i].scope == (p->dom ? S_DOMAIN : S_GLOBAL);
+            bool here = keys[i].scope == S_ANY || keys[i].scope == (p->dom ? S_DOMAIN : S_GLOBAL);
             if (here != (pass == 0))
                 continue;
             size_t d = near(word, n, keys[i].name);
@@ -340,11 +339,21 @@ static int lex_string(struct parser *p, struct token *t)
             char e = p->buf[i + 1];
             char r;
             switch (e) {
-            case '"': r = '"'; break;
-            case '\'': r = '\''; break;
-            case '\\': r = '\\'; break;
-            case 'n': r = '\n'; break;
-            case 't': r = '\t'; break;
+            case '"':
+                r = '"';
+                break;
+            case '\'':
+                r = '\'';
+                break;
+            case '\\':
+                r = '\\';
+                break;
+            case 'n':
+                r = '\n';
+                break;
+            case 't':
+                r = '\t';
+                break;
             default: {
                 char tmp[SHOW_MAX];
                 free(out);
@@ -487,14 +496,22 @@ static int lex(struct parser *p, struct token *t)
 static const char *describe(const struct token *t, char *tmp, size_t tmplen)
 {
     switch (t->kind) {
-    case T_EOF: return "end of file";
-    case T_NL: return "end of line";
-    case T_NUM: return "a number";
-    case T_STR: return "a string";
-    case T_EQ: return "'='";
-    case T_LBRACK: return "'['";
-    case T_RBRACK: return "']'";
-    case T_COMMA: return "','";
+    case T_EOF:
+        return "end of file";
+    case T_NL:
+        return "end of line";
+    case T_NUM:
+        return "a number";
+    case T_STR:
+        return "a string";
+    case T_EQ:
+        return "'='";
+    case T_LBRACK:
+        return "'['";
+    case T_RBRACK:
+        return "']'";
+    case T_COMMA:
+        return "','";
     case T_IDENT: {
         char w[SHOW_MAX];
         snprintf(tmp, tmplen, "'%s'", show(w, sizeof(w), t->text, t->text_len));
@@ -615,8 +632,7 @@ static int end_of_line(struct parser *p, bool *eof)
     }
     char tmp[SHOW_MAX];
     tok_free(&t);
-    return fail(p, t.line, t.col, "expected end of line, found %s",
-                describe(&t, tmp, sizeof(tmp)));
+    return fail(p, t.line, t.col, "expected end of line, found %s", describe(&t, tmp, sizeof(tmp)));
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -635,8 +651,8 @@ static int check_domain_name(struct parser *p, const struct key_desc *k, const s
     }
     for (unsigned i = 0; i + 1 < p->out->nr_domains; i++) {
         if (!strcmp(p->out->domains[i].name, v->str))
-            return fail(p, v->line, v->col, "duplicate domain name '%s' (first on line %u)",
-                        v->str, p->out->domains[i].line);
+            return fail(p, v->line, v->col, "duplicate domain name '%s' (first on line %u)", v->str,
+                        p->out->domains[i].line);
     }
     return 0;
 }
@@ -693,14 +709,14 @@ static int apply_string(struct parser *p, const struct key_desc *k, struct value
         show(tmp, sizeof(tmp), v->str, v->str_len);
         const char *s = suggest_word(v->str, v->str_len, k->words);
         if (s)
-            return fail(p, v->line, v->col, "invalid value '%s' for '%s' (did you mean '%s'?)",
-                        tmp, k->name, s);
+            return fail(p, v->line, v->col, "invalid value '%s' for '%s' (did you mean '%s'?)", tmp,
+                        k->name, s);
         char list[256];
         size_t o = 0;
         for (const char *const *w = k->words; *w && o < sizeof(list); w++)
             o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "", *w);
-        return fail(p, v->line, v->col, "invalid value '%s' for '%s' (one of: %s)", tmp,
-                    k->name, list);
+        return fail(p, v->line, v->col, "invalid value '%s' for '%s' (one of: %s)", tmp, k->name,
+                    list);
     }
     if (k->type == K_STR_MULTI) {
         unsigned *count = (unsigned *)((char *)p->dom + k->count_off);
@@ -713,8 +729,7 @@ static int apply_string(struct parser *p, const struct key_desc *k, struct value
         return 0;
     }
     if (v->str_len >= k->size)
-        return fail(p, v->line, v->col, "'%s' is too long (max %zu bytes)", k->name,
-                    k->size - 1);
+        return fail(p, v->line, v->col, "'%s' is too long (max %zu bytes)", k->name, k->size - 1);
     if (k->check && k->check(p, k, v))
         return -1;
     memcpy(field(p, k), v->str, v->str_len + 1);
@@ -764,11 +779,9 @@ static int parse_assignment(struct parser *p, const struct token *key, bool *eof
         return fail(p, key->line, key->col, "unknown key '%s'", tmp);
     }
     if (k->scope == S_GLOBAL && p->dom)
-        return fail(p, key->line, key->col, "'%s' must come before the first [domain]",
-                    k->name);
+        return fail(p, key->line, key->col, "'%s' must come before the first [domain]", k->name);
     if (k->scope == S_DOMAIN && !p->dom)
-        return fail(p, key->line, key->col, "'%s' is only allowed in a [domain] section",
-                    k->name);
+        return fail(p, key->line, key->col, "'%s' is only allowed in a [domain] section", k->name);
 
     struct token t;
     if (lex(p, &t))
@@ -829,8 +842,7 @@ static int parse_section(struct parser *p, const struct token *open, bool *eof)
         show(tmp, sizeof(tmp), t.text, t.text_len);
         const char *s = suggest_word(t.text, t.text_len, section_names);
         if (s)
-            return fail(p, t.line, t.col, "unknown section '[%s]' (did you mean '[%s]'?)", tmp,
-                        s);
+            return fail(p, t.line, t.col, "unknown section '[%s]' (did you mean '[%s]'?)", tmp, s);
         return fail(p, t.line, t.col, "unknown section '[%s]'", tmp);
     }
     struct token close;
@@ -913,8 +925,8 @@ static int set_path(struct scenario *s, const char *path)
     return 0;
 }
 
-int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scenario *out,
-                     char *err, size_t errlen)
+int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scenario *out, char *err,
+                     size_t errlen)
 {
     if (!path)
         path = "<buffer>";
@@ -923,8 +935,7 @@ int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scena
     memset(out, 0, sizeof(*out));
     if (set_path(out, path)) {
         if (err && errlen)
-            snprintf(err, errlen, "%s: path too long (max %zu bytes)", path,
-                     sizeof(out->path) - 1);
+            snprintf(err, errlen, "%s: path too long (max %zu bytes)", path, sizeof(out->path) - 1);
         memset(out, 0, sizeof(*out));
         return -1;
     }

@@ -66,8 +66,8 @@ struct scenario {
  * err (truncated to errlen, always NUL-terminated if errlen > 0) and
  * leaves *out holding no allocations.  scn_free(out) is safe either way.
  */
-int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scenario *out,
-                     char *err, size_t errlen);
+int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scenario *out, char *err,
+                     size_t errlen);
 
 /*
  * Read the file at path and parse it.  I/O problems are reported as

@@ -174,8 +174,7 @@ static void test_refused_mappings(pte_t old_a)
 {
     unsigned long pt_mfn = pfn_to_mfn(virt_to_pfn((const void *)start_info->pt_base));
 
-    check_refused_mapping("update_va_mapping(mfn 0, not ours)", PTE_FLAGS_RW, old_a,
-                          -XEN_EBUSY);
+    check_refused_mapping("update_va_mapping(mfn 0, not ours)", PTE_FLAGS_RW, old_a, -XEN_EBUSY);
     check_refused_mapping("update_va_mapping(mfn 0x7fffffff, beyond RAM)",
                           ((uint64_t)MFN_BEYOND_RAM << PAGE_SHIFT) | PTE_FLAGS_RW, old_a,
                           -XEN_EPERM);

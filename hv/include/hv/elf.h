@@ -9,9 +9,9 @@ enum elf_pae_mode { PAE_NO = 0, PAE_YES, PAE_EXTCR3, PAE_BIMODAL };
 #define ELF_XEN_STR 64
 
 struct elf_xen_info {
-    uint16_t machine;  /* EM_X86_64 (62) or EM_386 (3) */
-    bool is_64;        /* ELFCLASS64 */
-    bool has_notes;    /* at least one "Xen" note was found */
+    uint16_t machine; /* EM_X86_64 (62) or EM_386 (3) */
+    bool is_64;       /* ELFCLASS64 */
+    bool has_notes;   /* at least one "Xen" note was found */
     uint64_t e_entry;
     uint64_t entry;          /* XEN_ELFNOTE_ENTRY, else e_entry */
     uint64_t virt_base;      /* XEN_ELFNOTE_VIRT_BASE, else 0 */

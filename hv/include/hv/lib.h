@@ -22,19 +22,17 @@ size_t hv_strlcpy(char *dst, const char *src, size_t size);
  * written; the output is always terminated when size > 0.
  */
 int hv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int hv_snprintf(char *buf, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int hv_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Hypervisor log line (not a guest console); goes to arch_log. */
 void hv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A broken hypervisor invariant: never caused by guest input. */
-__attribute__((noreturn)) void hv_panic(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-#define HV_ASSERT(c)                                                              \
-    do {                                                                          \
-        if (!(c))                                                                 \
-            hv_panic("assertion '%s' failed at %s:%d", #c, __FILE__, __LINE__); \
+__attribute__((noreturn)) void hv_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define HV_ASSERT(c)                                                                               \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            hv_panic("assertion '%s' failed at %s:%d", #c, __FILE__, __LINE__);                    \
     } while (0)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

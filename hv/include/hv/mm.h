@@ -42,8 +42,8 @@ enum pgt_type {
 #define DOMID_FREE 0xFFFF
 
 struct page_info {
-    uint16_t owner;     /* domid, DOMID_XEN, or DOMID_FREE */
-    uint8_t type;       /* enum pgt_type */
+    uint16_t owner; /* domid, DOMID_XEN, or DOMID_FREE */
+    uint8_t type;   /* enum pgt_type */
     uint8_t flags;
     uint32_t type_count;
     uint32_t ref_count; /* general references (mappings of any kind) */
@@ -69,8 +69,14 @@ void mm_init(uint64_t nr_frames, void *meta, const uint64_t *reserved, size_t nr
 /* Allocate one zeroed frame for domain d (DOMID_XEN for the hypervisor). */
 int mm_alloc_frame(uint16_t owner, mfn_t *out);
 void mm_free_frame(mfn_t mfn);
-static inline bool mfn_valid(mfn_t m) { return mfn_x(m) < hv_mem.nr_frames; }
-static inline struct page_info *mfn_to_page(mfn_t m) { return &hv_mem.frame_table[mfn_x(m)]; }
+static inline bool mfn_valid(mfn_t m)
+{
+    return mfn_x(m) < hv_mem.nr_frames;
+}
+static inline struct page_info *mfn_to_page(mfn_t m)
+{
+    return &hv_mem.frame_table[mfn_x(m)];
+}
 
 /* Page-table type references (see enum pgt_type). 0 or -XEN_E*. */
 int mm_get_page_type(struct domain *d, mfn_t mfn, unsigned int type);

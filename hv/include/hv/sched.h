@@ -21,9 +21,9 @@ struct trap_bounce_target {
 /* Why a vCPU is not running. */
 enum vcpu_state {
     VCPU_RUNNABLE = 0,
-    VCPU_BLOCKED,  /* SCHEDOP_block: waits for an event */
-    VCPU_POLLING,  /* SCHEDOP_poll: waits for one of poll_ports or the deadline */
-    VCPU_DOWN,     /* domain shut down or vCPU not brought up */
+    VCPU_BLOCKED, /* SCHEDOP_block: waits for an event */
+    VCPU_POLLING, /* SCHEDOP_poll: waits for one of poll_ports or the deadline */
+    VCPU_DOWN,    /* domain shut down or vCPU not brought up */
 };
 
 struct vcpu {
@@ -107,9 +107,9 @@ struct domain {
 
     /* Memory. */
     uint64_t tot_pages, max_pages;
-    uint64_t *p2m;          /* pfn -> mfn, hypervisor copy (nr_p2m entries) */
+    uint64_t *p2m; /* pfn -> mfn, hypervisor copy (nr_p2m entries) */
     uint64_t nr_p2m;
-    mfn_t shared_info_mfn;  /* owned by the hypervisor, shared with the guest */
+    mfn_t shared_info_mfn; /* owned by the hypervisor, shared with the guest */
     struct shared_info *shared_info;
     unsigned long vm_assist;
 

@@ -5,8 +5,8 @@
 #include "hv/sched.h"
 
 struct time_scale {
-    uint32_t mul;  /* 32.32 fixed-point fraction */
-    int8_t shift;  /* negative above 2 GHz */
+    uint32_t mul; /* 32.32 fixed-point fraction */
+    int8_t shift; /* negative above 2 GHz */
 };
 
 /* Xen's set_time_scale: the scale that turns ticks at tick_hz into ns. */

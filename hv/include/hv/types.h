@@ -22,10 +22,22 @@ typedef struct {
     uint64_t p;
 } pfn_t;
 
-static inline mfn_t _mfn(uint64_t m) { return (mfn_t){m}; }
-static inline uint64_t mfn_x(mfn_t m) { return m.m; }
-static inline pfn_t _pfn(uint64_t p) { return (pfn_t){p}; }
-static inline uint64_t pfn_x(pfn_t p) { return p.p; }
+static inline mfn_t _mfn(uint64_t m)
+{
+    return (mfn_t){m};
+}
+static inline uint64_t mfn_x(mfn_t m)
+{
+    return m.m;
+}
+static inline pfn_t _pfn(uint64_t p)
+{
+    return (pfn_t){p};
+}
+static inline uint64_t pfn_x(pfn_t p)
+{
+    return p.p;
+}
 #define INVALID_MFN_RAW (~0ULL)
 #define INVALID_PFN_RAW (~0ULL)
 

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define ABI_OFF(type, field, off) \
+#define ABI_OFF(type, field, off)                                                                  \
     _Static_assert(offsetof(struct type, field) == (off), #type "." #field " offset")
 #define ABI_SIZE(type, size) _Static_assert(sizeof(struct type) == (size), #type " size")
 

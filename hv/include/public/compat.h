@@ -109,7 +109,7 @@ struct compat_vcpu_set_singleshot_timer {
     uint32_t flags;
 };
 
-#define COMPAT_OFF(type, field, off) \
+#define COMPAT_OFF(type, field, off)                                                               \
     _Static_assert(offsetof(struct type, field) == (off), #type "." #field " offset")
 #define COMPAT_SIZE(type, size) _Static_assert(sizeof(struct type) == (size), #type " size")
 

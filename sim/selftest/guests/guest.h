@@ -1,4 +1,5 @@
 /* Tiny pv64 test guests for the simulator self-test: Xen notes, hypercall page, helpers. */
+/* clang-format off */
 
 /*
  * Each guest is one assembly file linked at 0x100000 (selftest.lds) with

@@ -53,13 +53,34 @@ void arch_console_io_write(struct domain *d, const char *s, size_t len)
     fake.console[fake.console_len] = 0;
 }
 
-size_t arch_console_io_read(struct domain *d, char *buf, size_t len) { return 0; }
-uint64_t arch_tsc_now(void) { return fake.tsc; }
-uint64_t arch_tsc_khz(void) { return 3000000; }
-void arch_vcpu_deschedule(struct vcpu *v) { fake.nr_deschedule++; }
-void arch_vcpu_kick(struct vcpu *v) { fake.nr_kick++; }
-void arch_mmu_changed(struct vcpu *v) { fake.nr_mmu_changed++; }
-void arch_segments_changed(struct vcpu *v) { fake.nr_seg_changed++; }
+size_t arch_console_io_read(struct domain *d, char *buf, size_t len)
+{
+    return 0;
+}
+uint64_t arch_tsc_now(void)
+{
+    return fake.tsc;
+}
+uint64_t arch_tsc_khz(void)
+{
+    return 3000000;
+}
+void arch_vcpu_deschedule(struct vcpu *v)
+{
+    fake.nr_deschedule++;
+}
+void arch_vcpu_kick(struct vcpu *v)
+{
+    fake.nr_kick++;
+}
+void arch_mmu_changed(struct vcpu *v)
+{
+    fake.nr_mmu_changed++;
+}
+void arch_segments_changed(struct vcpu *v)
+{
+    fake.nr_seg_changed++;
+}
 
 void arch_evtchn_backend_notify(struct domain *d, uint32_t port, unsigned int backend)
 {

@@ -7,8 +7,8 @@
 #include "fake_arch.h"
 #include "test_image.h"
 
-#define TD_FRAMES 8192            /* a 32 MiB fake machine */
-#define TD_MEMORY_KB (16 * 1024)  /* the default domain size */
+#define TD_FRAMES 8192           /* a 32 MiB fake machine */
+#define TD_MEMORY_KB (16 * 1024) /* the default domain size */
 /*
  * The builder maps [0, 4 MiB) for a 16 MiB domain; everything from 2 MiB up
  * is free memory mapped RW|USER. Tests put argument structures at

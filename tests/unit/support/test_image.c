@@ -29,7 +29,10 @@ static void put64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static size_t align4(size_t n) { return (n + 3) & ~(size_t)3; }
+static size_t align4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
 
 /* Append one "Xen" note at p + *off. */
 static void note(uint8_t *p, size_t *off, uint32_t type, const void *desc, uint32_t descsz)

@@ -14,8 +14,8 @@
  * that forgets it is caught), page 2 data.
  */
 #define TI_LOAD_VA 0x100000ULL
-#define TI_E_ENTRY 0x100000ULL     /* e_entry; the ENTRY note overrides it */
-#define TI_ENTRY 0x100040ULL       /* XEN_ELFNOTE_ENTRY */
+#define TI_E_ENTRY 0x100000ULL /* e_entry; the ENTRY note overrides it */
+#define TI_ENTRY 0x100040ULL   /* XEN_ELFNOTE_ENTRY */
 #define TI_HYPERCALL_VA 0x101000ULL
 #define TI_DATA_VA 0x102000ULL
 #define TI_BSS_VA 0x103000ULL
@@ -24,10 +24,10 @@
 #define TI_GUEST_OS "hvsim-unit"
 
 struct test_image_spec {
-    bool is_64;             /* ELFCLASS64/EM_X86_64, else ELFCLASS32/EM_386 */
-    const char *pae_mode;   /* PAE_MODE note text; NULL = no note */
-    bool hypercall_page;    /* emit XEN_ELFNOTE_HYPERCALL_PAGE */
-    const char *features;   /* FEATURES note text; NULL = no note */
+    bool is_64;           /* ELFCLASS64/EM_X86_64, else ELFCLASS32/EM_386 */
+    const char *pae_mode; /* PAE_MODE note text; NULL = no note */
+    bool hypercall_page;  /* emit XEN_ELFNOTE_HYPERCALL_PAGE */
+    const char *features; /* FEATURES note text; NULL = no note */
 };
 
 /* The default spec: everything the brief lists, PAE_MODE "yes". */
