@@ -257,6 +257,7 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
         .ram_mib = s.machine_memory_mib,
         .seed = o->has_seed ? o->seed : s.seed,
         .insn_limit = o->has_limit ? o->limit : s.limit,
+        .slice_insns = s.slice,
         .trace_path = o->trace,
         .disasm = o->disasm,
         .verbose = o->verbose,

@@ -85,6 +85,7 @@ static int check_domain_name(struct parser *p, const struct key_desc *k, const s
 static const struct key_desc keys[] = {
     {"seed", S_GLOBAL, K_U64, false, 0, UINT64_MAX, GFIELD(seed), 0, NULL, NULL},
     {"limit", S_GLOBAL, K_U64, false, 1, UINT64_MAX, GFIELD(limit), 0, NULL, NULL},
+    {"slice", S_GLOBAL, K_U64, false, 1, UINT64_MAX, GFIELD(slice), 0, NULL, NULL},
     {"machine_memory", S_GLOBAL, K_MIB, false, 1, 1u << 20, GFIELD(machine_memory_mib), 0, NULL,
      NULL},
     {"name", S_DOMAIN, K_STR, true, 1, 0, DFIELD(name), 0, NULL, check_domain_name},

@@ -52,6 +52,7 @@ struct scenario {
     char dir[512];  /* directory part of path ("." if it has none) */
     uint64_t seed;
     uint64_t limit; /* run limit in guest instructions, >= 1 */
+    uint64_t slice; /* scheduler time slice in guest instructions; 0 = default */
     uint64_t machine_memory_mib;
     struct scn_domain domains[SCN_MAX_DOMAINS];
     unsigned nr_domains; /* 1..SCN_MAX_DOMAINS after a successful parse */
