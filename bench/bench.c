@@ -59,11 +59,11 @@ static void *read_all(const char *path, size_t *len)
 }
 
 /* Run one bench guest; returns the seconds spent in sim_run and its instruction count. */
-static double run_guest(const char *name, unsigned long iters, uint64_t *insns)
+static double run_guest(const char *name, const char *args, unsigned long iters, uint64_t *insns)
 {
-    char path[8192], extra[64], err[512];
+    char path[8192], extra[128], err[512];
     snprintf(path, sizeof(path), "%s/guests/%s.elf", exe_dir, name);
-    snprintf(extra, sizeof(extra), "iters=%lu", iters);
+    snprintf(extra, sizeof(extra), "iters=%lu %s", iters, args);
     size_t len;
     void *img = read_all(path, &len);
     struct sim_config cfg = {.seed = 1, .insn_limit = 0};
@@ -135,6 +135,14 @@ static const uint8_t loop_code[] = {0x48, 0x01, 0xc8,                   /* add %
                                     0x48, 0xff, 0xc9,                   /* dec %rcx */
                                     0x75, 0xee,                         /* jnz loop */
                                     0xf4};
+static const uint8_t loop4_code[] = {
+    0x48, 0x01, 0xc8, 0x48, 0xc1, 0xc0, 0x05, 0x48, 0x35, 0x95, 0xe9, 0xd1, 0x5b, /* round 1 */
+    0x48, 0x01, 0xc8, 0x48, 0xc1, 0xc0, 0x05, 0x48, 0x35, 0x95, 0xe9, 0xd1, 0x5b, /* round 2 */
+    0x48, 0x01, 0xc8, 0x48, 0xc1, 0xc0, 0x05, 0x48, 0x35, 0x95, 0xe9, 0xd1, 0x5b, /* round 3 */
+    0x48, 0x01, 0xc8, 0x48, 0xc1, 0xc0, 0x05, 0x48, 0x35, 0x95, 0xe9, 0xd1, 0x5b, /* round 4 */
+    0x48, 0xff, 0xc9,                                                             /* dec %rcx */
+    0x75, 0xc7, /* jnz loop (-57) */
+    0xf4};
 static const uint8_t store_code[] = {0x48, 0x01, 0xc8, 0x48, 0xc1, 0xc0, 0x05, 0x48, 0x35,
                                      0x95, 0xe9, 0xd1, 0x5b, 0x48, 0x89, 0x03, /* mov %rax,(%rbx) */
                                      0x48, 0xff, 0xc9, 0x75, 0xeb, 0xf4};
@@ -169,15 +177,19 @@ static double spawn_wait(char *const argv[])
     return t;
 }
 
-static void figure_loop(const char *guest, const uint8_t *code, size_t len, const char *what)
+/* A loop of insns_per_iter instructions, run for about `total` instructions. */
+static void figure_loop(const char *guest, const char *args, const uint8_t *code, size_t len,
+                        unsigned int insns_per_iter, uint64_t total, const char *what)
 {
     double h[REPS], r[REPS];
     uint64_t insns = 0;
+    unsigned long iters = total / insns_per_iter;
     for (int i = 0; i < REPS; i++) {
-        h[i] = run_guest(guest, LOOP_ITERS, &insns);
-        r[i] = run_raw(code, len, LOOP_ITERS, false);
+        h[i] = run_guest(guest, args, iters, &insns);
+        r[i] = run_raw(code, len, iters, false);
     }
-    double raw_ips = 5.0 * LOOP_ITERS / median(r, REPS), hv_ips = insns / median(h, REPS);
+    double raw_ips = (double)insns_per_iter * iters / median(r, REPS),
+           hv_ips = insns / median(h, REPS);
     printf("%-34s %9.0f M insn/s   raw Unicorn %7.0f M/s   ratio %.2f (goal >= 0.50)\n", what,
            hv_ips / 1e6, raw_ips / 1e6, hv_ips / raw_ips);
 }
@@ -188,7 +200,7 @@ static void figure_per_op(const char *guest, const uint8_t *code, size_t len, bo
     double h[REPS], r[REPS];
     uint64_t insns;
     for (int i = 0; i < REPS; i++) {
-        h[i] = run_guest(guest, CALL_ITERS, &insns) / CALL_ITERS;
+        h[i] = run_guest(guest, "", CALL_ITERS, &insns) / CALL_ITERS;
         r[i] = run_raw(code, len, CALL_ITERS, hook) / CALL_ITERS;
     }
     double hn = median(h, REPS) * 1e9, rn = median(r, REPS) * 1e9;
@@ -210,8 +222,12 @@ int main(int argc, char **argv)
         nat[i] = native_loop(LOOP_ITERS);
     printf("%-34s %9.0f M insn/s   (native anchor)\n", "compute loop, native code",
            5.0 * LOOP_ITERS / median(nat, REPS) / 1e6);
-    figure_loop("bench-loop", loop_code, sizeof(loop_code), "compute loop, hvsim");
-    figure_loop("bench-loop-store", store_code, sizeof(store_code), "store loop, hvsim");
+    figure_loop("bench-loop", "rounds=4", loop4_code, sizeof(loop4_code), 14, 5 * LOOP_ITERS,
+                "compute loop (14-insn block), hvsim");
+    figure_loop("bench-loop", "", loop_code, sizeof(loop_code), 5, 5 * LOOP_ITERS,
+                "tight loop (5-insn block), hvsim");
+    figure_loop("bench-loop-store", "", store_code, sizeof(store_code), 6, LOOP_ITERS,
+                "store loop (6-insn block), hvsim");
     figure_per_op("bench-hypercall", syscall_code, sizeof(syscall_code), true,
                   "hypercall round trip", "raw syscall hook", 2000);
     figure_per_op("bench-rdtsc", rdtsc_code, sizeof(rdtsc_code), false, "trapped RDTSC",
