@@ -244,8 +244,7 @@ struct row_store {
 };
 
 /* Run one scenario; append its rows. Returns 0, or EXIT_INPUT on bad input. */
-static int run_scenario(const char *file, const struct options *o, struct row_store *rs,
-                        bool single)
+static int run_scenario(const char *file, const struct options *o, struct row_store *rs)
 {
     struct scenario s;
     char err[1024];
@@ -295,7 +294,7 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
                                                     .insns = r->insns,
                                                     .verdict = ok ? "ok" : "FAIL",
                                                     .note = t[1][0] ? t[1] : NULL};
-            if (o->console || (!ok && single) || (!ok && o->verbose))
+            if (o->console || !ok)
                 print_console(sd->name, r);
             if (r->crashed && o->disasm)
                 sim_dump_domain(stdout, m, i);
@@ -450,7 +449,7 @@ int main(int argc, char **argv)
     }
     static struct row_store rs;
     for (int i = first; i < argc; i++) {
-        int rc = run_scenario(argv[i], &o, &rs, nfiles == 1);
+        int rc = run_scenario(argv[i], &o, &rs);
         if (rc)
             return rc;
     }
