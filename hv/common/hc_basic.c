@@ -5,12 +5,6 @@
 #include "hv/lib.h"
 #include "hv/mm.h"
 
-static bool canonical(uint64_t va)
-{
-    uint64_t top = va >> 47;
-    return top == 0 || top == 0x1FFFF;
-}
-
 /* console_io: a domU's output is filtered to printable text, as Xen does. */
 static long console_write(struct vcpu *v, uint64_t count, uint64_t buf)
 {
@@ -145,7 +139,7 @@ long do_set_trap_table(struct vcpu *v, const uint64_t a[5])
             return -XEN_EFAULT;
         if (!t.address)
             return 0;
-        if (!canonical(t.address))
+        if (!va_canonical(t.address))
             return -XEN_EINVAL;
         v->trap_ctxt[t.vector] = (struct trap_bounce_target){t.address, t.cs, t.flags};
     }
@@ -164,7 +158,7 @@ long do_set_callbacks(struct vcpu *v, const uint64_t a[5])
 static long register_callback(struct vcpu *v, const struct callback_register *cb)
 {
     bool mask = cb->flags & CALLBACKF_mask_events;
-    if (!canonical(cb->address))
+    if (!va_canonical(cb->address))
         return -XEN_EINVAL;
     switch (cb->type) {
     case CALLBACKTYPE_event:
@@ -229,7 +223,7 @@ long do_stack_switch(struct vcpu *v, const uint64_t a[5])
 long do_set_segment_base(struct vcpu *v, const uint64_t a[5])
 {
     uint64_t which = a[0], base = a[1];
-    if (which != SEGBASE_GS_USER_SEL && !canonical(base))
+    if (which != SEGBASE_GS_USER_SEL && !va_canonical(base))
         return -XEN_EINVAL;
     switch (which) {
     case SEGBASE_FS:

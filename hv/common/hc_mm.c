@@ -6,8 +6,7 @@
 
 static bool va_in_hypervisor_hole(uint64_t va)
 {
-    uint64_t top = va >> 47;
-    if (top != 0 && top != 0x1FFFF)
+    if (!va_canonical(va))
         return true; /* non-canonical counts as unusable */
     return va >= HYPERVISOR_VIRT_START_64 && va < HYPERVISOR_VIRT_END_64;
 }
@@ -63,7 +62,15 @@ static long mmu_update_one(struct vcpu *v, const struct mmu_update *req)
     }
 }
 
-long do_mmu_update(struct vcpu *v, const uint64_t a[5])
+/* One request of a batch, read from guest memory at `at`. */
+typedef long (*batch_op_fn)(struct vcpu *v, uint64_t at);
+
+/*
+ * The batch protocol shared by mmu_update and mmuext_op: apply requests in
+ * order, stop at the first failure, and report how many succeeded through
+ * pdone (written even on failure, as Xen does).
+ */
+static long run_batch(struct vcpu *v, const uint64_t a[5], size_t req_size, batch_op_fn one)
 {
     uint64_t reqs = a[0], count = a[1], pdone = a[2];
     if (!foreign_ok(v, a[3]))
@@ -71,17 +78,25 @@ long do_mmu_update(struct vcpu *v, const uint64_t a[5])
     uint32_t done = 0;
     long rc = 0;
     for (; done < count; done++) {
-        struct mmu_update req;
-        if (copy_from_guest(v, &req, reqs + done * sizeof(req), sizeof(req))) {
-            rc = -XEN_EFAULT;
-            break;
-        }
-        rc = mmu_update_one(v, &req);
+        rc = one(v, reqs + done * req_size);
         if (rc)
             break;
     }
     long prc = put_done(v, pdone, done);
     return rc ? rc : prc;
+}
+
+static long mmu_update_at(struct vcpu *v, uint64_t at)
+{
+    struct mmu_update req;
+    if (copy_from_guest(v, &req, at, sizeof(req)))
+        return -XEN_EFAULT;
+    return mmu_update_one(v, &req);
+}
+
+long do_mmu_update(struct vcpu *v, const uint64_t a[5])
+{
+    return run_batch(v, a, sizeof(struct mmu_update), mmu_update_at);
 }
 
 static long pin_table(struct vcpu *v, uint64_t mfn, unsigned int level)
@@ -193,25 +208,17 @@ static long mmuext_one(struct vcpu *v, const struct mmuext_op *op)
     }
 }
 
+static long mmuext_at(struct vcpu *v, uint64_t at)
+{
+    struct mmuext_op op;
+    if (copy_from_guest(v, &op, at, sizeof(op)))
+        return -XEN_EFAULT;
+    return mmuext_one(v, &op);
+}
+
 long do_mmuext_op(struct vcpu *v, const uint64_t a[5])
 {
-    uint64_t ops = a[0], count = a[1], pdone = a[2];
-    if (!foreign_ok(v, a[3]))
-        return -XEN_EPERM;
-    uint32_t done = 0;
-    long rc = 0;
-    for (; done < count; done++) {
-        struct mmuext_op op;
-        if (copy_from_guest(v, &op, ops + done * sizeof(op), sizeof(op))) {
-            rc = -XEN_EFAULT;
-            break;
-        }
-        rc = mmuext_one(v, &op);
-        if (rc)
-            break;
-    }
-    long prc = put_done(v, pdone, done);
-    return rc ? rc : prc;
+    return run_batch(v, a, sizeof(struct mmuext_op), mmuext_at);
 }
 
 /*

@@ -268,12 +268,6 @@ uint64_t mm_l1e_maddr(mfn_t l4, uint64_t va)
     return (mfn_x(m) << PAGE_SHIFT) + ((va >> PAGE_SHIFT) & 511) * 8;
 }
 
-static bool va_canonical(uint64_t va)
-{
-    uint64_t top = va >> 47;
-    return top == 0 || top == 0x1FFFF;
-}
-
 uint64_t mm_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr)
 {
     uint32_t ec = (access == ACCESS_WRITE ? PFEC_write : 0) | (v->kernel_mode ? 0 : PFEC_user) |

@@ -87,6 +87,13 @@ int mm_update_pte(struct domain *d, uint64_t pte_maddr, uint64_t val);
 /* Find the machine address of the L1 entry for va in table l4 (0 if absent). */
 uint64_t mm_l1e_maddr(mfn_t l4, uint64_t va);
 
+/* x86-64 canonical address: bits 63..47 all equal. */
+static inline bool va_canonical(uint64_t va)
+{
+    uint64_t top = va >> 47;
+    return top == 0 || top == 0x1FFFF;
+}
+
 /* Guest virtual -> machine address walk of the vCPU's current page table. */
 #define ACCESS_READ 0
 #define ACCESS_WRITE 1
