@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/console.h"
 #include "hv/mm.h"
 #include "public/xen.h"
 #include "sim_internal.h"
@@ -289,35 +290,19 @@ void console_flush(struct sim_domain *sd)
 }
 
 /*
- * Act as xenconsoled for the PV console ring: move out[out_cons..out_prod)
- * to the domain's console. The guest may write anything into the ring page,
- * so indices are checked: more than a ring's worth pending is a guest error
+ * Act as xenconsoled for the PV console ring (the core's ring side) and
+ * move what the guest produced to its console. The guest may write
+ * anything into the ring page: bogus indices are a guest error, traced,
  * and nothing is consumed.
  */
 void console_drain_ring(struct sim_domain *sd)
 {
-    struct domain *d = sd->d;
-    struct xencons_interface *ring;
-    uint32_t cons, prod;
-    char chunk[sizeof(ring->out)];
-    size_t n = 0;
+    char chunk[CONSOLE_RING_OUT_BYTES];
+    const char *why = "";
+    int n = console_ring_consume(sd->d, chunk, &why);
 
-    if (mfn_x(d->console_mfn) == 0 || mfn_x(d->console_mfn) >= sd->m->nr_frames) {
-        trace_line(sd->m, "sim: d%u console notify without a console ring", d->domid);
-        return;
-    }
-    ring = (struct xencons_interface *)(sd->m->ram + mfn_x(d->console_mfn) * PAGE_SIZE);
-    cons = __atomic_load_n(&ring->out_cons, __ATOMIC_RELAXED);
-    prod = __atomic_load_n(&ring->out_prod, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* read indices before the data (as xenconsoled) */
-    if (prod - cons > sizeof(ring->out)) {
-        trace_line(sd->m, "sim: d%u console ring: bogus indices out_cons=%#x out_prod=%#x",
-                   d->domid, cons, prod);
-        return;
-    }
-    while (cons != prod)
-        chunk[n++] = ring->out[MASK_XENCONS_IDX(cons++, ring->out)];
-    __atomic_thread_fence(__ATOMIC_RELEASE); /* data consumed before the index moves */
-    __atomic_store_n(&ring->out_cons, cons, __ATOMIC_RELAXED);
-    console_append(sd, TR_CON_RING, chunk, n);
+    if (n < 0)
+        trace_line(sd->m, "sim: d%u %s", sd->d->domid, why);
+    else
+        console_append(sd, TR_CON_RING, chunk, (size_t)n);
 }

@@ -45,6 +45,17 @@ void mm_init(uint64_t nr_frames, void *meta, const uint64_t *reserved, size_t nr
     }
 }
 
+void mm_reserve_range(uint64_t first, uint64_t count)
+{
+    for (uint64_t i = first; i < first + count && i < hv_mem.nr_frames; i++) {
+        struct page_info *pg = &hv_mem.frame_table[i];
+        if (pg->owner == DOMID_FREE) {
+            pg->owner = DOMID_XEN;
+            hv_mem.free_frames--;
+        }
+    }
+}
+
 int mm_alloc_frame(uint16_t owner, mfn_t *out)
 {
     uint64_t n = hv_mem.nr_frames;
@@ -86,6 +97,24 @@ static bool is_pt_type(unsigned int t)
     return t >= PGT_l1 && t <= PGT_l4;
 }
 
+/* L4 slots 256..271 hold the hypervisor's own entries, never the guest's. */
+static bool is_xen_slot(unsigned int level, unsigned int slot)
+{
+    return level == 4 && slot >= L4_XEN_FIRST && slot <= L4_XEN_LAST;
+}
+
+/*
+ * Xen's adjust_guest_l*e: a 64-bit PV kernel runs in ring 3, so every
+ * present entry it installs is made a user entry (user/kernel separation
+ * comes from the two page tables, not from this bit).
+ */
+static uint64_t adjust_guest_entry(const struct domain *d, uint64_t pte)
+{
+    if ((pte & _PAGE_PRESENT) && !d->is_compat)
+        pte |= _PAGE_USER;
+    return pte;
+}
+
 static bool frame_owned_by(struct domain *d, mfn_t mfn)
 {
     return mfn_valid(mfn) && mfn_to_page(mfn)->owner == d->domid;
@@ -106,7 +135,7 @@ static int get_page_from_entry(struct domain *d, uint64_t pte, unsigned int leve
         return 0;
     if (pte & PTE_RSVD_HIGH)
         return -XEN_EINVAL;
-    if (level == 4 && slot >= L4_XEN_FIRST && slot <= L4_XEN_LAST)
+    if (is_xen_slot(level, slot))
         return -XEN_EINVAL;
     if (level > 1 && (pte & _PAGE_PSE))
         return -XEN_EINVAL; /* superpages are not offered to PV guests here */
@@ -147,18 +176,30 @@ static void put_page_from_entry(struct domain *d, uint64_t pte, unsigned int lev
         mm_put_page_type(d, mfn);
 }
 
-/* Take references for every entry of a table; on failure undo what was taken. */
+/*
+ * Take references for every guest entry of a table; on failure undo what
+ * was taken. An L4's hypervisor slots are not the guest's: whatever it
+ * wrote there is replaced by the machine's entries (hv_mem.xen_l4, as
+ * Xen's init_xen_l4_slots), which carry no references.
+ */
 static int validate_table(struct domain *d, mfn_t mfn, unsigned int level)
 {
     uint64_t *t = table_of(mfn);
     for (unsigned int i = 0; i < 512; i++) {
+        if (is_xen_slot(level, i))
+            continue;
         int rc = get_page_from_entry(d, t[i], level, i);
         if (rc) {
             while (i--)
-                put_page_from_entry(d, t[i], level);
+                if (!is_xen_slot(level, i))
+                    put_page_from_entry(d, t[i], level);
             return rc;
         }
+        t[i] = adjust_guest_entry(d, t[i]);
     }
+    if (level == 4)
+        for (unsigned int i = L4_XEN_FIRST; i <= L4_XEN_LAST; i++)
+            t[i] = hv_mem.xen_l4[i - L4_XEN_FIRST];
     return 0;
 }
 
@@ -166,7 +207,8 @@ static void devalidate_table(struct domain *d, mfn_t mfn, unsigned int level)
 {
     uint64_t *t = table_of(mfn);
     for (unsigned int i = 0; i < 512; i++)
-        put_page_from_entry(d, t[i], level);
+        if (!is_xen_slot(level, i))
+            put_page_from_entry(d, t[i], level);
 }
 
 int mm_get_page_type(struct domain *d, mfn_t mfn, unsigned int type)
@@ -243,7 +285,10 @@ int mm_update_pte(struct domain *d, uint64_t pte_maddr, uint64_t val)
         return 0;
     }
     unsigned int level = pg->type;
+    if (is_xen_slot(level, slot))
+        return -XEN_EINVAL; /* Xen: "L4 update in Xen-private area" */
     uint64_t old = t[slot];
+    val = adjust_guest_entry(d, val);
     int rc = get_page_from_entry(d, val, level, slot);
     if (rc)
         return rc;
@@ -347,7 +392,7 @@ static void count_expected_type_refs(void)
         uint64_t *t = table_of(_mfn(i));
         for (unsigned int s = 0; s < 512; s++) {
             uint64_t e = t[s];
-            if (!(e & _PAGE_PRESENT) || !mfn_valid(pte_mfn(e)))
+            if (!(e & _PAGE_PRESENT) || !mfn_valid(pte_mfn(e)) || is_xen_slot(pg->type, s))
                 continue;
             if (pg->type > PGT_l1 || (e & _PAGE_RW))
                 scratch_counts[mfn_x(pte_mfn(e))]++;
@@ -395,6 +440,14 @@ int mm_check_invariants(char *why, size_t whylen)
             uint64_t e = t[s];
             if (!(e & _PAGE_PRESENT))
                 continue;
+            if (is_xen_slot(pg->type, s)) {
+                if (e != hv_mem.xen_l4[s - L4_XEN_FIRST]) {
+                    hv_snprintf(why, whylen, "L4 %llx slot %u is not the hypervisor's entry",
+                                (unsigned long long)i, s);
+                    return -1;
+                }
+                continue;
+            }
             mfn_t m = pte_mfn(e);
             if (!mfn_valid(m) || mfn_to_page(m)->owner != pg->owner) {
                 hv_snprintf(why, whylen, "table %llx slot %u maps frame %llx of another owner",

@@ -55,6 +55,12 @@ struct hv_mem {
     uint64_t *m2p;                 /* mfn -> pfn, mapped read-only to guests */
     uint64_t next_free_hint;
     uint64_t free_frames;
+    /*
+     * The machine's entries for L4 slots 256..271 (the hypervisor's part
+     * of every address space), copied into each L4 when it is validated.
+     * The simulator leaves them empty; bare metal maps itself and the M2P.
+     */
+    uint64_t xen_l4[16];
 };
 extern struct hv_mem hv_mem;
 
@@ -65,6 +71,9 @@ extern struct hv_mem hv_mem;
  */
 size_t mm_meta_bytes(uint64_t nr_frames);
 void mm_init(uint64_t nr_frames, void *meta, const uint64_t *reserved, size_t nr_reserved);
+
+/* Keep frames [first, first+count) for the hypervisor (holes, its image, modules). */
+void mm_reserve_range(uint64_t first, uint64_t count);
 
 /* Allocate one zeroed frame for domain d (DOMID_XEN for the hypervisor). */
 int mm_alloc_frame(uint16_t owner, mfn_t *out);

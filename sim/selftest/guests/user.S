@@ -1,10 +1,12 @@
 /*
  * user: guest user mode through the shadow MMU. The kernel registers a
- * syscall callback, uses its own L4 as the user table, makes page K
- * (0x103000) kernel-only, and irets to user mode. User code sets r12 = 42
+ * syscall callback, uses its own L4 as the user table, unmaps page K
+ * (0x103000), and irets to user mode. User code sets r12 = 42
  * and does `syscall`; the callback (kernel mode) sets r13 = 43 and irets
  * back; user code sets r14 = 44 and reads K, which must fault in user mode
- * at 0x100900 (no trap table: the domain crashes there).
+ * at 0x100900 (no trap table: the domain crashes there). K is unmapped,
+ * not kernel-only: as in Xen, every present entry of a 64-bit PV guest is
+ * a user entry, and only the separate user table keeps user mode out.
  */
 #include "guest.h"
 #define HC_stack_switch 3
@@ -41,10 +43,7 @@ _start:
     HYPERCALL(HC_mmuext_op)
     add $24, %rsp
 
-    mov SI_mfn_list(%rbx), %rax         /* K: present, rw, accessed, dirty, not user */
-    mov 0x103*8(%rax), %rsi
-    shl $12, %rsi
-    or $0x63, %rsi
+    xor %esi, %esi                      /* K: not present */
     mov $K, %edi
     mov $2, %edx
     HYPERCALL(HC_update_va_mapping)
