@@ -167,6 +167,22 @@ static void test_crlf(void **state)
     scn_free(&scn);
 }
 
+/* scn_key_line tells an explicit value from a default (grub-cfg relies on it). */
+static void test_key_lines(void **state)
+{
+    check_ok("seed = 1\n\n[domain]\nname = \"a\"\nkernel = \"k\"\nmemory = 16\n"
+             "expect_console = \"x\"\nvcpus = 1\nexpect_console = \"y\"\n");
+    const struct scn_domain *d = &scn.domains[0];
+    assert_int_equal(scn_key_line(&scn, NULL, "seed"), 1);
+    assert_int_equal(scn_key_line(&scn, NULL, "limit"), 0);
+    assert_int_equal(scn_key_line(&scn, d, "name"), 4);
+    assert_int_equal(scn_key_line(&scn, d, "vcpus"), 8);
+    assert_int_equal(scn_key_line(&scn, d, "expect_console"), 7);
+    assert_int_equal(scn_key_line(&scn, d, "extra"), 0);
+    assert_int_equal(scn_key_line(&scn, d, "no_such_key"), 0);
+    scn_free(&scn);
+}
+
 static void test_defaults(void **state)
 {
     check_ok(DOM);
@@ -575,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_unknown_keys), cmocka_unit_test(test_lists),
         cmocka_unit_test(test_limits),       cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_random_bytes), cmocka_unit_test(test_parse_file),
+        cmocka_unit_test(test_key_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -107,6 +107,7 @@ static const struct key_desc keys[] = {
 };
 #define NR_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(NR_KEYS <= 64, "the per-section 'seen' mask is a uint64_t");
+_Static_assert(NR_KEYS <= SCN_MAX_KEYS, "scenario.h keeps one line number per key");
 
 static const char *const section_names[] = {"domain", NULL};
 
@@ -754,6 +755,9 @@ static int apply(struct parser *p, const struct key_desc *k, const struct token 
     if (want_num != (v->kind == V_NUM))
         return fail(p, v->line, v->col, "'%s' expects %s", k->name,
                     want_num ? "a number" : "a string");
+    unsigned *line = p->dom ? &p->dom->key_lines[idx] : &p->out->key_lines[idx];
+    if (!*line)
+        *line = key->line;
     p->seen |= 1ull << idx;
     return want_num ? apply_number(p, k, v) : apply_string(p, k, v);
 }
@@ -1016,6 +1020,14 @@ int scn_parse_file(const char *path, struct scenario *out, char *err, size_t err
     int rc = scn_parse_buffer(path, buf, len, out, err, errlen);
     free(buf);
     return rc;
+}
+
+unsigned scn_key_line(const struct scenario *s, const struct scn_domain *d, const char *key)
+{
+    const struct key_desc *k = find_key(key, strlen(key));
+    if (!k)
+        return 0;
+    return (d ? d->key_lines : s->key_lines)[k - keys];
 }
 
 void scn_free(struct scenario *s)

@@ -16,6 +16,7 @@
 #define SCN_MAX_LINE 4096        /* bytes per line, not counting the line ending */
 #define SCN_MAX_LIST 256         /* items in one [ ... ] list */
 #define SCN_MAX_FILE (16u << 20) /* scn_parse_file refuses larger files */
+#define SCN_MAX_KEYS 32          /* room for the line of every known key (scn_key_line) */
 
 /* Defaults for optional keys. */
 #define SCN_DEFAULT_SEED 1
@@ -44,7 +45,8 @@ struct scn_domain {
     unsigned nr_expect_console;
     char *expect_no_console[SCN_MAX_EXPECT];
     unsigned nr_expect_no_console;
-    unsigned line; /* line of the [domain] header */
+    unsigned line;                    /* line of the [domain] header */
+    unsigned key_lines[SCN_MAX_KEYS]; /* read through scn_key_line */
 };
 
 struct scenario {
@@ -55,7 +57,8 @@ struct scenario {
     uint64_t slice; /* scheduler time slice in guest instructions; 0 = default */
     uint64_t machine_memory_mib;
     struct scn_domain domains[SCN_MAX_DOMAINS];
-    unsigned nr_domains; /* 1..SCN_MAX_DOMAINS after a successful parse */
+    unsigned nr_domains;              /* 1..SCN_MAX_DOMAINS after a successful parse */
+    unsigned key_lines[SCN_MAX_KEYS]; /* global keys; read through scn_key_line */
 };
 
 /*
@@ -75,6 +78,14 @@ int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scena
  * "FILE: message" (no line number); everything else as above.
  */
 int scn_parse_file(const char *path, struct scenario *out, char *err, size_t errlen);
+
+/*
+ * The line where key was set: in domain d, or in the global part of s when d
+ * is NULL (s is then required).  0 when the key was not set, which is how
+ * callers tell a default from an explicit value.  A repeatable key gives
+ * the line of its first occurrence.
+ */
+unsigned scn_key_line(const struct scenario *s, const struct scn_domain *d, const char *key);
 
 /* Release what a parse allocated and zero *s.  NULL is allowed. */
 void scn_free(struct scenario *s);
