@@ -1,0 +1,369 @@
+/* Start of day on bare metal: multiboot2 information, machine memory, the core, domains from modules. */
+#include "hv/builder.h"
+#include "hv/lib.h"
+#include "hv/mm.h"
+#include "x86.h"
+
+#define MB2_BOOT_MAGIC 0x36d76289
+#define MB2_TAG_END 0
+#define MB2_TAG_CMDLINE 1
+#define MB2_TAG_MODULE 3
+#define MB2_TAG_MMAP 6
+#define MB2_MEM_AVAILABLE 1
+
+#define MAX_MODULES HV_MAX_DOMAINS
+#define MAX_REGIONS 64
+
+struct mb2_tag {
+    uint32_t type, size;
+};
+struct mb2_module {
+    uint32_t type, size, mod_start, mod_end;
+    char cmdline[];
+};
+struct mb2_mmap {
+    uint32_t type, size, entry_size, entry_version;
+};
+struct mb2_mmap_entry {
+    uint64_t base, len;
+    uint32_t type, rsvd;
+};
+
+struct region {
+    uint64_t start, end; /* machine addresses, [start, end) */
+};
+static struct region ram[MAX_REGIONS];
+static unsigned int nr_ram;
+static struct region modules[MAX_MODULES];
+static const char *module_cmdline[MAX_MODULES];
+static unsigned int nr_modules;
+static const char *hv_cmdline = "";
+
+/* Module settings that could not become a domain: reported with the results. */
+static char failed_names[MAX_MODULES][HV_NAME_LEN];
+static unsigned int nr_failed;
+
+extern const uint64_t boot_l3_maddr;
+extern char _image_end[];
+
+static void parse_mbi(uint64_t mbi_pa)
+{
+    const uint8_t *p = maddr_to_virt(mbi_pa);
+    uint32_t total = *(const uint32_t *)p;
+    const uint8_t *end = p + total;
+
+    for (p += 8; p + sizeof(struct mb2_tag) <= end;) {
+        const struct mb2_tag *t = (const void *)p;
+        if (t->type == MB2_TAG_END || t->size < 8)
+            break;
+        if (t->type == MB2_TAG_CMDLINE) {
+            hv_cmdline = (const char *)(p + 8);
+        } else if (t->type == MB2_TAG_MODULE) {
+            const struct mb2_module *m = (const void *)p;
+            if (nr_modules == MAX_MODULES)
+                hv_panic("more than %u modules", MAX_MODULES);
+            modules[nr_modules] = (struct region){m->mod_start, m->mod_end};
+            module_cmdline[nr_modules++] = m->cmdline;
+        } else if (t->type == MB2_TAG_MMAP) {
+            const struct mb2_mmap *mm = (const void *)p;
+            for (const uint8_t *e = p + sizeof(*mm); e + mm->entry_size <= p + t->size;
+                 e += mm->entry_size) {
+                const struct mb2_mmap_entry *me = (const void *)e;
+                if (me->type != MB2_MEM_AVAILABLE || nr_ram == MAX_REGIONS)
+                    continue;
+                uint64_t s = (me->base + PAGE_SIZE - 1) & PAGE_MASK;
+                uint64_t en = MIN((me->base + me->len) & PAGE_MASK, (uint64_t)DIRECTMAP_BYTES);
+                if (s < en)
+                    ram[nr_ram++] = (struct region){s, en};
+            }
+        }
+        p += (t->size + 7) & ~7u;
+    }
+    if (!nr_ram)
+        hv_panic("the boot loader gave no memory map");
+}
+
+static bool in_ram(uint64_t frame)
+{
+    uint64_t a = frame << PAGE_SHIFT;
+    for (unsigned int i = 0; i < nr_ram; i++)
+        if (a >= ram[i].start && a < ram[i].end)
+            return true;
+    return false;
+}
+
+static void reserve_bytes(uint64_t start, uint64_t end)
+{
+    mm_reserve_range(start >> PAGE_SHIFT, ((end + PAGE_SIZE - 1) >> PAGE_SHIFT) - (start >> PAGE_SHIFT));
+}
+
+/* Whether [s, e) overlaps anything the frame table must not cover yet. */
+static bool busy(uint64_t s, uint64_t e, uint64_t mbi_pa)
+{
+    uint64_t img_end = virt_to_maddr(_image_end);
+    if (s < img_end && e > KERNEL_PHYS)
+        return true;
+    if (s < mbi_pa + PAGE_SIZE * 16 && e > mbi_pa)
+        return true;
+    for (unsigned int i = 0; i < nr_modules; i++)
+        if (s < modules[i].end && e > modules[i].start)
+            return true;
+    return s < 0x100000;
+}
+
+/* M2P tables for slot 256: read-only user mappings of hv_mem.m2p (4 GiB of RAM at most). */
+static uint64_t m2p_l3[512] __attribute__((aligned(4096)));
+static uint64_t m2p_l2[512] __attribute__((aligned(4096)));
+static uint64_t m2p_l1[4][512] __attribute__((aligned(4096)));
+
+static void map_m2p(uint64_t nr_frames)
+{
+    uint64_t pages = (nr_frames * 8 + PAGE_SIZE - 1) >> PAGE_SHIFT;
+    uint64_t base = virt_to_maddr(hv_mem.m2p);
+    const uint64_t ro_user = _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+
+    if (pages > 4 * 512)
+        hv_panic("M2P of %llu pages does not fit its tables", (unsigned long long)pages);
+    for (uint64_t i = 0; i < pages; i++)
+        m2p_l1[i / 512][i % 512] = (base + (i << PAGE_SHIFT)) | ro_user;
+    for (unsigned int i = 0; i < 4; i++)
+        m2p_l2[i] = virt_to_maddr(m2p_l1[i]) | ro_user;
+    m2p_l3[0] = virt_to_maddr(m2p_l2) | ro_user;
+    hv_mem.xen_l4[0] = virt_to_maddr(m2p_l3) | ro_user;
+    hv_mem.xen_l4[DIRECTMAP_SLOT - 256] = boot_l3_maddr | _PAGE_PRESENT | _PAGE_RW;
+}
+
+static void memory_init(uint64_t mbi_pa)
+{
+    uint64_t top = 0;
+    for (unsigned int i = 0; i < nr_ram; i++)
+        top = MAX(top, ram[i].end);
+    uint64_t nr_frames = top >> PAGE_SHIFT;
+    uint64_t meta_bytes = mm_meta_bytes(nr_frames), meta = 0;
+
+    /* The frame table goes in the first free RAM that holds it. */
+    for (unsigned int i = 0; i < nr_ram && !meta; i++)
+        for (uint64_t s = ram[i].start; s + meta_bytes <= ram[i].end; s += 0x100000)
+            if (!busy(s, s + meta_bytes, mbi_pa)) {
+                meta = s;
+                break;
+            }
+    if (!meta)
+        hv_panic("no room for the frame table (%llu bytes)", (unsigned long long)meta_bytes);
+
+    hv_init(nr_frames, maddr_to_virt(meta), NULL, 0);
+    for (uint64_t f = 0; f < nr_frames;) {
+        uint64_t g = f;
+        while (g < nr_frames && !in_ram(g))
+            g++;
+        mm_reserve_range(f, g - f);
+        while (g < nr_frames && in_ram(g))
+            g++;
+        f = g;
+    }
+    reserve_bytes(0, 0x100000);
+    reserve_bytes(KERNEL_PHYS, virt_to_maddr(_image_end));
+    reserve_bytes(mbi_pa, mbi_pa + *(const uint32_t *)maddr_to_virt(mbi_pa));
+    reserve_bytes(meta, meta + meta_bytes);
+    for (unsigned int i = 0; i < nr_modules; i++)
+        reserve_bytes(modules[i].start, modules[i].end);
+    map_m2p(nr_frames);
+    hv_log("memory: %llu MiB below 4 GiB, %llu frames free",
+           (unsigned long long)(top >> 20), (unsigned long long)hv_mem.free_frames);
+}
+
+/*
+ * Command lines are "key=value" words. A value may be double-quoted (with
+ * backslash escapes), and so may a whole word, since GRUB's own quoting
+ * can turn `extra="a b"` into `"extra=a b"`. Words without '=' (a path
+ * some loaders prepend) are skipped.
+ */
+struct kv {
+    char key[16];
+    char val[256];
+};
+
+static const char *next_kv(const char *s, struct kv *kv, bool *ok)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (!*s)
+        return NULL;
+    char word[sizeof(kv->key) + sizeof(kv->val)];
+    size_t n = 0;
+    bool quoted = false;
+    *ok = true;
+    for (; *s && (quoted || (*s != ' ' && *s != '\t')); s++) {
+        if (*s == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if (*s == '\\' && s[1])
+            s++;
+        if (n + 1 < sizeof(word))
+            word[n++] = *s;
+        else
+            *ok = false;
+    }
+    word[n] = 0;
+    const char *eq = hv_strstr(word, "=");
+    if (!eq) {
+        kv->key[0] = 0;
+        return s;
+    }
+    size_t kl = (size_t)(eq - word);
+    if (kl >= sizeof(kv->key))
+        *ok = false;
+    hv_strlcpy(kv->key, word, MIN(kl + 1, sizeof(kv->key)));
+    hv_strlcpy(kv->val, eq + 1, sizeof(kv->val));
+    return s;
+}
+
+static bool parse_u64(const char *s, uint64_t *out, uint64_t *unit_kb)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (~0ULL - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (unit_kb) {
+        if (*s == 'G' || *s == 'g')
+            *unit_kb = 1024 * 1024, s++;
+        else if (*s == 'M' || *s == 'm')
+            *unit_kb = 1024, s++;
+        else if (*s == 'K' || *s == 'k')
+            *unit_kb = 1, s++;
+        else
+            *unit_kb = 1024; /* xl: memory is in MiB */
+    }
+    *out = v;
+    return *s == 0;
+}
+
+static void hv_options(void)
+{
+    struct kv kv;
+    bool ok;
+    for (const char *s = hv_cmdline; (s = next_kv(s, &kv, &ok));) {
+        uint64_t v;
+        if (!kv.key[0])
+            continue;
+        if (!hv_strcmp(kv.key, "console") && !hv_strcmp(kv.val, "com1"))
+            continue;
+        if (!hv_strcmp(kv.key, "exit") && !hv_strcmp(kv.val, "qemu"))
+            exit_qemu = true;
+        else if (!hv_strcmp(kv.key, "trace") && !hv_strcmp(kv.val, "serial"))
+            trace_serial = true;
+        else if (!hv_strcmp(kv.key, "slice") && parse_u64(kv.val, &v, NULL) && v && v < 1000)
+            slice_ms = (unsigned int)v;
+        else
+            hv_log("command line: '%s=%s' not understood (console=com1, exit=qemu, slice=MS)",
+                   kv.key, kv.val);
+    }
+}
+
+static void module_failed(unsigned int i, const char *name, const char *fmt, const char *what)
+{
+    hv_log("module %u (%s): %s%s", i + 1, name, fmt, what);
+    if (nr_failed < MAX_MODULES)
+        hv_strlcpy(failed_names[nr_failed++], name, HV_NAME_LEN);
+}
+
+static void build_domain(unsigned int i)
+{
+    static char names[MAX_MODULES][HV_NAME_LEN];
+    static char extras[MAX_MODULES][256];
+    char *name = names[i];
+    struct domain_config cfg = {
+        .name = name,
+        .kernel = maddr_to_virt(modules[i].start),
+        .kernel_len = modules[i].end - modules[i].start,
+        .memory_kb = 16 * 1024,
+        .vcpus = 1,
+    };
+    struct kv kv;
+    bool ok;
+
+    hv_snprintf(name, HV_NAME_LEN, "dom%u", i + 1);
+    for (const char *s = module_cmdline[i]; (s = next_kv(s, &kv, &ok));) {
+        uint64_t v, unit;
+        if (!kv.key[0])
+            continue;
+        if (!ok)
+            {
+                module_failed(i, name, "setting too long: ", kv.key);
+                return;
+            }
+        if (!hv_strcmp(kv.key, "name")) {
+            if (!kv.val[0] || hv_strlen(kv.val) >= HV_NAME_LEN)
+                {
+                module_failed(i, name, "bad name: ", kv.val);
+                return;
+            }
+            hv_strlcpy(name, kv.val, HV_NAME_LEN);
+        } else if (!hv_strcmp(kv.key, "memory")) {
+            if (!parse_u64(kv.val, &v, &unit) || !v || v > (1ULL << 32) / unit)
+                {
+                module_failed(i, name, "bad memory size: ", kv.val);
+                return;
+            }
+            cfg.memory_kb = v * unit;
+        } else if (!hv_strcmp(kv.key, "vcpus")) {
+            if (!parse_u64(kv.val, &v, NULL) || !v || v > HV_MAX_VCPUS)
+                {
+                module_failed(i, name, "bad vcpus: ", kv.val);
+                return;
+            }
+            cfg.vcpus = (unsigned int)v;
+        } else if (!hv_strcmp(kv.key, "extra")) {
+            hv_strlcpy(extras[i], kv.val, sizeof(extras[i]));
+            cfg.cmdline = extras[i];
+        } else {
+            {
+                module_failed(i, name, "unknown setting (name, memory, vcpus, extra): ",
+                                 kv.key);
+                return;
+            }
+        }
+    }
+    char err[256];
+    struct domain *d;
+    if (domain_build(&cfg, &d, err, sizeof(err)))
+        {
+                module_failed(i, name, "", err);
+                return;
+            }
+    hv_log("d%u %s: %llu KiB, %u vCPU(s)", d->domid, d->name, (unsigned long long)cfg.memory_kb,
+           cfg.vcpus);
+    sched_add(d);
+}
+
+void x86_report_failed_builds(unsigned int *nr_domains)
+{
+    for (unsigned int i = 0; i < nr_failed; i++)
+        x86_printf("hvsim: result %s ERROR none\n", failed_names[i]);
+    *nr_domains += nr_failed;
+}
+
+void x86_start(uint32_t magic, uint64_t mbi_pa)
+{
+    serial_init();
+    x86_printf("\nhv: hvsim bare-metal hypervisor\n");
+    if (magic != MB2_BOOT_MAGIC)
+        hv_panic("not started by a multiboot2 loader (magic 0x%x)", magic);
+    parse_mbi(mbi_pa);
+    hv_options();
+    hv_log("command line: %s", hv_cmdline);
+    pic_disable();
+    cpu_init();
+    time_calibrate();
+    hv_log("TSC %llu kHz", (unsigned long long)x86_tsc_khz());
+    memory_init(mbi_pa);
+    for (unsigned int i = 0; i < nr_modules; i++)
+        build_domain(i);
+    timer_start(1000);
+    sched_start();
+}
