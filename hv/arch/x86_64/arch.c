@@ -12,8 +12,7 @@ bool trace_serial;
 void *arch_mfn_to_virt(mfn_t mfn)
 {
     if (mfn_x(mfn) >= hv_mem.nr_frames && hv_mem.nr_frames)
-        hv_panic("arch_mfn_to_virt(0x%llx): beyond machine memory",
-                 (unsigned long long)mfn_x(mfn));
+        hv_panic("arch_mfn_to_virt(0x%llx): beyond machine memory", (unsigned long long)mfn_x(mfn));
     return maddr_to_virt(mfn_x(mfn) << PAGE_SHIFT);
 }
 

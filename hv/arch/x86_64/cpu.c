@@ -103,8 +103,8 @@ static void gdt_init(void)
     gdt[RSV + 1] = 0x00af9b000000ffffULL; /* 0xe008 hypervisor code, 64-bit */
     gdt[RSV + 2] = 0x00cf93000000ffffULL; /* 0xe010 hypervisor data */
     /* 0xe040: 64-bit available TSS, 16 bytes. */
-    gdt[RSV + 8] = (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ULL << 40) |
-                   (((t >> 24) & 0xff) << 56);
+    gdt[RSV + 8] =
+        (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ULL << 40) | (((t >> 24) & 0xff) << 56);
     gdt[RSV + 9] = t >> 32;
     for (unsigned int k = 0; k < 8; k++)
         if (guest_flat_64[k])
@@ -168,8 +168,8 @@ void cpu_load_guest_gdt(struct vcpu *v)
         mfn_t f = _mfn(v->gdt_frames[i / 512]);
 
         if (!mfn_valid(f))
-            hv_panic("d%uv%u: GDT frame 0x%llx beyond machine memory", v->domain->domid,
-                     v->vcpu_id, (unsigned long long)mfn_x(f));
+            hv_panic("d%uv%u: GDT frame 0x%llx beyond machine memory", v->domain->domid, v->vcpu_id,
+                     (unsigned long long)mfn_x(f));
         gdt[i] = ((const uint64_t *)arch_mfn_to_virt(f))[i % 512];
     }
     gdt_copied = n;

@@ -21,8 +21,8 @@
 #define DIRECTMAP_BYTES 0x100000000 /* 4 GiB: RAM above it is not used */
 
 /* Xen's reserved GDT entries start at selector 0xe000 (FIRST_RESERVED_GDT_ENTRY). */
-#define HV_CS 0xe008 /* __HYPERVISOR_CS: 64-bit ring 0 */
-#define HV_DS 0xe010 /* __HYPERVISOR_DS: ring 0 data (SS after syscall) */
+#define HV_CS 0xe008  /* __HYPERVISOR_CS: 64-bit ring 0 */
+#define HV_DS 0xe010  /* __HYPERVISOR_DS: ring 0 data (SS after syscall) */
 #define HV_TSS 0xe040 /* 16-byte TSS descriptor */
 #define GUEST_CS64 0xe033
 #define GUEST_SS64 0xe02b

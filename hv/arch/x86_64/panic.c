@@ -1,4 +1,5 @@
-/* A hypervisor fault on bare metal: registers and a frame-pointer backtrace on serial, then stop. */
+/* A hypervisor fault on bare metal: registers and a frame-pointer backtrace on serial, then stop.
+ */
 #include "hv/lib.h"
 #include "x86.h"
 

@@ -1,4 +1,5 @@
-/* Running guests on the real CPU: trap dispatch into the core, round-robin scheduling, idling, the end. */
+/* Running guests on the real CPU: trap dispatch into the core, round-robin scheduling, idling, the
+ * end. */
 #include "hv/arch.h"
 #include "hv/entry.h"
 #include "hv/lib.h"
@@ -264,9 +265,11 @@ static void hypervisor_event(struct x86_frame *f)
          * is one the CPU refuses (selectors). That is the guest's doing:
          * crash its domain, as Xen does on a failing return to a PV guest.
          */
-        domain_crash(cur->domain, "return to guest refused by the CPU (vector %llu, error 0x%llx, cs 0x%x ss 0x%x)",
-                     (unsigned long long)f->vector, (unsigned long long)f->error_code,
-                     cur->regs.cs, cur->regs.ss);
+        domain_crash(
+            cur->domain,
+            "return to guest refused by the CPU (vector %llu, error 0x%llx, cs 0x%x ss 0x%x)",
+            (unsigned long long)f->vector, (unsigned long long)f->error_code, cur->regs.cs,
+            cur->regs.ss);
         resume();
     }
     x86_fatal("exception in the hypervisor", f);
@@ -288,6 +291,10 @@ void x86_trap(struct x86_frame *f)
         break;
     case VEC_SYSCALL32:
         domain_crash(v->domain, "unmodelled: syscall from compatibility mode");
+        break;
+    case VEC_HYPERCALL32:
+        /* Only ring 1 reaches this DPL-1 gate: a 32-bit PV kernel, which the builder refuses. */
+        domain_crash(v->domain, "unmodelled: int $0x82 hypercall from a 32-bit PV kernel");
         break;
     case X86_EXC_PF:
         hv_entry_page_fault(v, read_cr(2), access_of(f->error_code));

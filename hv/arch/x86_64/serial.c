@@ -1,4 +1,5 @@
-/* COM1: the bare-metal machine's only output, for the hypervisor log, guest consoles and results. */
+/* COM1: the bare-metal machine's only output, for the hypervisor log, guest consoles and results.
+ */
 #include <stdarg.h>
 
 #include "hv/lib.h"

@@ -1,4 +1,5 @@
-/* Start of day on bare metal: multiboot2 information, machine memory, the core, domains from modules. */
+/* Start of day on bare metal: multiboot2 information, machine memory, the core, domains from
+ * modules. */
 #include "hv/builder.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
@@ -38,6 +39,7 @@ static struct region modules[MAX_MODULES];
 static const char *module_cmdline[MAX_MODULES];
 static unsigned int nr_modules;
 static const char *hv_cmdline = "";
+static bool debug_fault; /* debug=fault: test the fault report with a real hypervisor #UD */
 
 /* Module settings that could not become a domain: reported with the results. */
 static char failed_names[MAX_MODULES][HV_NAME_LEN];
@@ -94,7 +96,8 @@ static bool in_ram(uint64_t frame)
 
 static void reserve_bytes(uint64_t start, uint64_t end)
 {
-    mm_reserve_range(start >> PAGE_SHIFT, ((end + PAGE_SIZE - 1) >> PAGE_SHIFT) - (start >> PAGE_SHIFT));
+    mm_reserve_range(start >> PAGE_SHIFT,
+                     ((end + PAGE_SIZE - 1) >> PAGE_SHIFT) - (start >> PAGE_SHIFT));
 }
 
 /* Whether [s, e) overlaps anything the frame table must not cover yet. */
@@ -168,8 +171,8 @@ static void memory_init(uint64_t mbi_pa)
     for (unsigned int i = 0; i < nr_modules; i++)
         reserve_bytes(modules[i].start, modules[i].end);
     map_m2p(nr_frames);
-    hv_log("memory: %llu MiB below 4 GiB, %llu frames free",
-           (unsigned long long)(top >> 20), (unsigned long long)hv_mem.free_frames);
+    hv_log("memory: %llu MiB below 4 GiB, %llu frames free", (unsigned long long)(top >> 20),
+           (unsigned long long)hv_mem.free_frames);
 }
 
 /*
@@ -255,12 +258,15 @@ static void hv_options(void)
             continue;
         if (!hv_strcmp(kv.key, "exit") && !hv_strcmp(kv.val, "qemu"))
             exit_qemu = true;
+        else if (!hv_strcmp(kv.key, "debug") && !hv_strcmp(kv.val, "fault"))
+            debug_fault = true;
         else if (!hv_strcmp(kv.key, "trace") && !hv_strcmp(kv.val, "serial"))
             trace_serial = true;
         else if (!hv_strcmp(kv.key, "slice") && parse_u64(kv.val, &v, NULL) && v && v < 1000)
             slice_ms = (unsigned int)v;
         else
-            hv_log("command line: '%s=%s' not understood (console=com1, exit=qemu, slice=MS)",
+            hv_log("command line: '%s=%s' not understood (console=com1, exit=qemu, slice=MS, "
+                   "trace=serial, debug=fault)",
                    kv.key, kv.val);
     }
 }
@@ -292,28 +298,24 @@ static void build_domain(unsigned int i)
         uint64_t v, unit;
         if (!kv.key[0])
             continue;
-        if (!ok)
-            {
-                module_failed(i, name, "setting too long: ", kv.key);
-                return;
-            }
+        if (!ok) {
+            module_failed(i, name, "setting too long: ", kv.key);
+            return;
+        }
         if (!hv_strcmp(kv.key, "name")) {
-            if (!kv.val[0] || hv_strlen(kv.val) >= HV_NAME_LEN)
-                {
+            if (!kv.val[0] || hv_strlen(kv.val) >= HV_NAME_LEN) {
                 module_failed(i, name, "bad name: ", kv.val);
                 return;
             }
             hv_strlcpy(name, kv.val, HV_NAME_LEN);
         } else if (!hv_strcmp(kv.key, "memory")) {
-            if (!parse_u64(kv.val, &v, &unit) || !v || v > (1ULL << 32) / unit)
-                {
+            if (!parse_u64(kv.val, &v, &unit) || !v || v > (1ULL << 32) / unit) {
                 module_failed(i, name, "bad memory size: ", kv.val);
                 return;
             }
             cfg.memory_kb = v * unit;
         } else if (!hv_strcmp(kv.key, "vcpus")) {
-            if (!parse_u64(kv.val, &v, NULL) || !v || v > HV_MAX_VCPUS)
-                {
+            if (!parse_u64(kv.val, &v, NULL) || !v || v > HV_MAX_VCPUS) {
                 module_failed(i, name, "bad vcpus: ", kv.val);
                 return;
             }
@@ -323,19 +325,17 @@ static void build_domain(unsigned int i)
             cfg.cmdline = extras[i];
         } else {
             {
-                module_failed(i, name, "unknown setting (name, memory, vcpus, extra): ",
-                                 kv.key);
+                module_failed(i, name, "unknown setting (name, memory, vcpus, extra): ", kv.key);
                 return;
             }
         }
     }
     char err[256];
     struct domain *d;
-    if (domain_build(&cfg, &d, err, sizeof(err)))
-        {
-                module_failed(i, name, "", err);
-                return;
-            }
+    if (domain_build(&cfg, &d, err, sizeof(err))) {
+        module_failed(i, name, "", err);
+        return;
+    }
     hv_log("d%u %s: %llu KiB, %u vCPU(s)", d->domid, d->name, (unsigned long long)cfg.memory_kb,
            cfg.vcpus);
     sched_add(d);
@@ -364,6 +364,10 @@ void x86_start(uint32_t magic, uint64_t mbi_pa)
     memory_init(mbi_pa);
     for (unsigned int i = 0; i < nr_modules; i++)
         build_domain(i);
+    if (debug_fault) {
+        hv_log("debug=fault: executing ud2 in the hypervisor");
+        __asm__ volatile("ud2");
+    }
     timer_start(1000);
     sched_start();
 }
