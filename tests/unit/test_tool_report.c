@@ -40,9 +40,9 @@ static void check(const struct report_row *rows, size_t n, const char *want)
 static void test_two_rows(void **state)
 {
     const struct report_row rows[] = {
-        {"hello.scn", "hello", "SUCCESS", "SUCCESS", "poweroff", 12345, "ok", NULL},
+        {"hello.scn", "hello", "SUCCESS", "SUCCESS", "poweroff", 12345, "ok", NULL, false},
         {"crash.scn", "crasher", "SUCCESS", "CRASH", "crash", 987654321, "FAIL",
-         "expected SUCCESS, got CRASH"},
+         "expected SUCCESS, got CRASH", false},
     };
     check(rows, 2,
           "scenario   domain   expected  actual   shutdown      insns  verdict  note\n"
@@ -66,8 +66,8 @@ static void test_missing_fields(void **state)
 {
     /* NULL cells print as "-", a NULL note as nothing; control characters become '?'. */
     const struct report_row rows[] = {
-        {"a.scn", NULL, "SUCCESS", NULL, NULL, 0, NULL, "no\nexit "},
-        {"a.scn", "b", "SKIP", "SKIP", "poweroff", 1, "ok", NULL},
+        {"a.scn", NULL, "SUCCESS", NULL, NULL, 0, NULL, "no\nexit ", false},
+        {"a.scn", "b", "SKIP", "SKIP", "poweroff", 1, "ok", NULL, false},
     };
     check(rows, 2,
           "scenario  domain  expected  actual  shutdown  insns  verdict  note\n"
@@ -75,6 +75,21 @@ static void test_missing_fields(void **state)
           "a.scn     -       SUCCESS   -       -             0  -        no?exit\n"
           "a.scn     b       SKIP      SKIP    poweroff      1  ok\n"
           "1 passed, 1 failed\n");
+}
+
+static void test_no_insns(void **state)
+{
+    /* A bare-metal run has no instruction count: "-", right-aligned like the numbers. */
+    const struct report_row rows[] = {
+        {"a.scn", "a", "SUCCESS", "SUCCESS", "poweroff", 0, "ok", NULL, true},
+        {"a.scn", "b", "SUCCESS", "SUCCESS", "poweroff", 123456, "ok", NULL, false},
+    };
+    check(rows, 2,
+          "scenario  domain  expected  actual   shutdown   insns  verdict  note\n"
+          "--------  ------  --------  -------  --------  ------  -------  ----\n"
+          "a.scn     a       SUCCESS   SUCCESS  poweroff       -  ok\n"
+          "a.scn     b       SUCCESS   SUCCESS  poweroff  123456  ok\n"
+          "2 passed, 0 failed\n");
 }
 
 static void test_count(void **state)
@@ -92,8 +107,8 @@ static void test_count(void **state)
     report_count(rows, 0, &passed, NULL);
     assert_int_equal(passed, 0);
 
-    const struct report_row big = {"s",        "d",        "SUCCESS", "SUCCESS",
-                                   "poweroff", UINT64_MAX, "ok",      NULL};
+    const struct report_row big = {"s",        "d",  "SUCCESS", "SUCCESS", "poweroff",
+                                   UINT64_MAX, "ok", NULL,      false};
     char *got = render(&big, 1);
     assert_non_null(strstr(got, "  18446744073709551615  ok\n1 passed, 0 failed\n"));
     free(got);
@@ -116,7 +131,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_rows),       cmocka_unit_test(test_empty),
         cmocka_unit_test(test_missing_fields), cmocka_unit_test(test_count),
-        cmocka_unit_test(test_result_words),
+        cmocka_unit_test(test_result_words),   cmocka_unit_test(test_no_insns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

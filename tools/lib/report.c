@@ -42,6 +42,8 @@ static const char *cell(const struct report_row *r, int col, char *buf, size_t l
         s = r->shutdown;
         break;
     case COL_INSNS:
+        if (r->no_insns)
+            return "-";
         snprintf(buf, len, "%" PRIu64, r->insns);
         return buf;
     case COL_VERDICT:

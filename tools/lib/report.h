@@ -2,6 +2,7 @@
 #ifndef HVSIM_TOOLS_REPORT_H
 #define HVSIM_TOOLS_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ struct report_row {
     uint64_t insns;       /* guest instructions executed */
     const char *verdict;  /* "ok" or "FAIL" */
     const char *note;     /* why it failed, may be NULL */
+    bool no_insns;        /* no instruction count (a bare-metal run): insns prints as "-" */
 };
 
 /*
