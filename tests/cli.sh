@@ -41,6 +41,29 @@ expect missing-kernel 2 "missing.scn:1: kernel: .*cannot open" -- "$hvsim" run "
 expect too-small 2 "small.scn:4:10: 'memory' must be between 4 and 4096 MiB" -- \
   "$hvsim" run "$tmp/small.scn"
 expect wrong-expectation 1 "FAIL +expected FAILURE, got SUCCESS" -- "$hvsim" run "$tmp/wrong.scn"
+# The bare-metal side: grub.cfg generation, the kernel's summary lines, serial-log checks.
+printf '[domain]\nname = "h"\nkernel = "%s"\nmemory = 16\n' "$guests/hello.elf" >"$tmp/dup.scn"
+printf '[domain]\nname = "r"\nkernel = "%s"\nmemory = 16\nramdisk = "x"\n' \
+  "$guests/hello.elf" >"$tmp/ramdisk.scn"
+printf 'hello| Hello from hvsim\r\nhvsim: result h FAILURE poweroff\r\n' >"$tmp/serial.log"
+expect grub-cfg 0 "^    module2 /boot/hello.elf name=h memory=16M$" -- "$hvsim" grub-cfg "$tmp/wrong.scn"
+expect grub-cfg-files 0 "^$guests/hello.elf$" -- "$hvsim" grub-cfg --files "$tmp/wrong.scn"
+expect grub-cfg-dup 2 "^$tmp/dup.scn:2: duplicate domain name 'h' \(also in $tmp/wrong.scn:2\)$" -- \
+  "$hvsim" grub-cfg "$tmp/wrong.scn" "$tmp/dup.scn"
+expect grub-cfg-ramdisk 2 "ramdisk.scn:5: 'ramdisk' is not supported on bare metal" -- \
+  "$hvsim" grub-cfg "$tmp/ramdisk.scn"
+expect grub-cfg-bad-scenario 2 "bad.scn:5:1: unknown key 'memroy'" -- "$hvsim" grub-cfg "$tmp/bad.scn"
+expect grub-cfg-no-output-on-error 0 "^no file$" -- \
+  bash -c "'$hvsim' grub-cfg -o '$tmp/out.cfg' '$tmp/ramdisk.scn' 2>/dev/null;
+           test -e '$tmp/out.cfg' || echo no file"
+expect results 1 "hvsim: result h SUCCESS poweroff
+hvsim: done 1/1 SUCCESS$" -- "$hvsim" run --results "$tmp/wrong.scn"
+expect results-kernel 0 "hvsim: result hello SUCCESS poweroff" -- \
+  "$hvsim" run --results --kernel "$guests/hello.elf"
+expect check-log 0 " h +FAILURE +FAILURE +poweroff +- +ok" -- \
+  "$hvsim" check-log "$tmp/serial.log" "$tmp/wrong.scn"
+expect check-log-missing 1 "got CRASH: no 'hvsim: result' line in the log" -- \
+  "$hvsim" check-log "$tmp/serial.log" "$tmp/ramdisk.scn"
 expect usage 2 "usage: hvsim run" -- "$hvsim"
 expect unknown-option 2 "unknown or incomplete option '--frobnicate'" -- \
   "$hvsim" run --frobnicate x.scn

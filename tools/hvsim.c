@@ -1,4 +1,5 @@
-/* hvsim: run PV guests in the simulated machine, from scenario files or one kernel. */
+/* hvsim: run PV guests in the simulated machine; write and check the bare-metal build's GRUB
+ * configuration and serial results. */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <limits.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grubcfg.h"
 #include "machine.h"
 #include "report.h"
 #include "scenario.h"
@@ -25,22 +27,29 @@ struct options {
     uint64_t memory_mib;
     uint64_t seed, limit;
     bool has_seed, has_limit;
-    bool disasm, verbose, console;
+    bool disasm, verbose, console, results;
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: hvsim run [options] FILE.scn...\n"
                "       hvsim run [options] --kernel FILE.elf [--extra \"...\"] [--memory MIB]\n"
-               "options:\n"
+               "       hvsim grub-cfg [-o FILE] [--files] [--hv-args \"...\"] FILE.scn...\n"
+               "       hvsim check-log LOG FILE.scn...\n"
+               "run options:\n"
                "  --trace FILE   write the trace (one line per event) to FILE\n"
                "  --disasm       on a crash, show registers and the code around the guest RIP\n"
                "  --console      print every domain's console\n"
                "  --seed N       override the scenario's seed\n"
                "  --limit N      override the run limit (guest instructions)\n"
                "  --verbose      hypervisor log on stderr\n"
-               "exit: scenarios 0 all expectations hold, 1 one does not, 2 bad input;\n"
-               "      --kernel  0 SUCCESS, 3 SKIP, 4 ERROR, 5 FAILURE, 6 CRASH, 2 bad input\n");
+               "  --results      end with the bare-metal kernel's summary lines\n"
+               "                 (hvsim: result NAME WORD REASON, hvsim: done K/N SUCCESS)\n"
+               "grub-cfg: the grub.cfg of a bare-metal ISO booting the scenarios' domains;\n"
+               "  --files lists the guest kernels the ISO needs instead, one per line\n"
+               "check-log: check a bare-metal serial log against the scenarios' expectations\n"
+               "exit: run, check-log: 0 all expectations hold, 1 one does not, 2 bad input;\n"
+               "      run --kernel: 0 SUCCESS, 3 SKIP, 4 ERROR, 5 FAILURE, 6 CRASH, 2 bad input\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -96,6 +105,27 @@ static bool file_exists(const char *p)
     return access(p, R_OK) == 0;
 }
 
+/* Where a relative kernel is looked for after its scenario's directory: $HVSIM_GUEST_DIR,
+ * then the guests built next to this executable. Returns how many of the two exist. */
+static unsigned guest_dirs(char dirs[2][PATH_MAX])
+{
+    unsigned n = 0;
+    const char *gd = getenv("HVSIM_GUEST_DIR");
+    if (gd && *gd)
+        snprintf(dirs[n++], PATH_MAX, "%s", gd);
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        if (strlen(exe) + sizeof("/guests") <= PATH_MAX)
+            snprintf(dirs[n++], PATH_MAX, "%s/guests", exe);
+    }
+    return n;
+}
+
 /* A kernel named in a scenario: absolute, next to the scenario, or among the built guests. */
 static void resolve_kernel(const char *dir, const char *name, char *out, size_t outlen)
 {
@@ -106,20 +136,10 @@ static void resolve_kernel(const char *dir, const char *name, char *out, size_t 
     snprintf(out, outlen, "%s/%s", dir, name);
     if (file_exists(out))
         return;
-    const char *gd = getenv("HVSIM_GUEST_DIR");
-    if (gd) {
-        snprintf(out, outlen, "%s/%s", gd, name);
-        if (file_exists(out))
-            return;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = 0;
-        snprintf(out, outlen, "%s/guests/%s", exe, name);
+    char dirs[2][PATH_MAX];
+    unsigned n = guest_dirs(dirs);
+    for (unsigned i = 0; i < n; i++) {
+        snprintf(out, outlen, "%s/%s", dirs[i], name);
         if (file_exists(out))
             return;
     }
@@ -206,18 +226,26 @@ static int load_domain(struct sim_machine *m, const struct scenario *s, const st
     return 0;
 }
 
+/* What one domain did, in the simulator or in a bare-metal serial log. */
+struct outcome {
+    const char *word;         /* result word as the table shows it */
+    const char *shutdown;     /* shutdown reason name, or a word saying there was none */
+    const char *crash_reason; /* "" when there is nothing to add */
+    const char *console;
+    size_t console_len;
+};
+
 /* Everything a domain was expected to do; the first broken expectation goes in note. */
-static bool check_domain(const struct scn_domain *sd, const struct sim_domain_result *r,
-                         const char *actual, char *note, size_t notelen)
+static bool check_domain(const struct scn_domain *sd, const struct outcome *r, char *note,
+                         size_t notelen)
 {
-    if (strcmp(actual, sd->expect)) {
-        snprintf(note, notelen, "expected %s, got %s%s%s", sd->expect, actual,
-                 r->crashed ? ": " : "", r->crashed ? r->crash_reason : "");
+    if (strcmp(r->word, sd->expect)) {
+        snprintf(note, notelen, "expected %s, got %s%s%s", sd->expect, r->word,
+                 r->crash_reason[0] ? ": " : "", r->crash_reason);
         return false;
     }
-    if (sd->expect_shutdown[0] && strcmp(sd->expect_shutdown, shutdown_word(r))) {
-        snprintf(note, notelen, "expected shutdown %s, got %s", sd->expect_shutdown,
-                 shutdown_word(r));
+    if (sd->expect_shutdown[0] && strcmp(sd->expect_shutdown, r->shutdown)) {
+        snprintf(note, notelen, "expected shutdown %s, got %s", sd->expect_shutdown, r->shutdown);
         return false;
     }
     for (unsigned i = 0; i < sd->nr_expect_console; i++) {
@@ -237,11 +265,39 @@ static bool check_domain(const struct scn_domain *sd, const struct sim_domain_re
     return true;
 }
 
+/* The word of the bare-metal kernel's `hvsim: result` line: CRASH when the domain crashed
+ * or printed no (recognisable) result. */
+static const char *summary_word(const char *word, bool crashed)
+{
+    static const char *const words[] = {"SUCCESS", "SKIP", "ERROR", "FAILURE"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]) && !crashed; i++) {
+        if (!strcmp(word, words[i]))
+            return words[i];
+    }
+    return "CRASH";
+}
+
+#define MAX_ROWS 256
+
 struct row_store {
-    struct report_row rows[256];
-    char text[256][5][256];
+    struct report_row rows[MAX_ROWS];
+    char text[MAX_ROWS][5][256];
+    /* For --results: the kernel's summary word and shutdown reason of each row. */
+    const char *summary[MAX_ROWS];
+    const char *reason[MAX_ROWS];
     size_t n;
 };
+
+/* The bare-metal kernel's last lines, so simulator and QEMU output compare line for line. */
+static void print_summary(const struct row_store *rs)
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        printf("hvsim: result %s %s %s\n", rs->rows[i].domain, rs->summary[i], rs->reason[i]);
+        ok += !strcmp(rs->summary[i], "SUCCESS");
+    }
+    printf("hvsim: done %zu/%zu SUCCESS\n", ok, rs->n);
+}
 
 /* Run one scenario; append its rows. Returns 0, or EXIT_INPUT on bad input. */
 static int run_scenario(const char *file, const struct options *o, struct row_store *rs)
@@ -272,13 +328,20 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
         rc = load_domain(m, &s, &s.domains[i], &ld[i]);
     if (!rc) {
         sim_run(m);
-        for (unsigned i = 0; i < s.nr_domains && rs->n < 256; i++) {
+        for (unsigned i = 0; i < s.nr_domains && rs->n < MAX_ROWS; i++) {
             const struct scn_domain *sd = &s.domains[i];
             const struct sim_domain_result *r = sim_domain_result(m, i);
             char(*t)[256] = rs->text[rs->n];
             char word[32], note[256] = "";
             result_word(r->console, r->console_len, word, sizeof(word));
-            bool ok = check_domain(sd, r, word, note, sizeof(note));
+            struct outcome oc = {.word = word,
+                                 .shutdown = shutdown_word(r),
+                                 .crash_reason = r->crashed ? r->crash_reason : "",
+                                 .console = r->console,
+                                 .console_len = r->console_len};
+            bool ok = check_domain(sd, &oc, note, sizeof(note));
+            rs->summary[rs->n] = summary_word(word, r->crashed);
+            rs->reason[rs->n] = r->shut_down ? shutdown_reason_name(r->shutdown_reason) : "none";
             if (ok && !r->shut_down)
                 snprintf(note, sizeof(note), "%s", sim_outcome_text(m));
             memcpy(t[0], word, sizeof(word));
@@ -373,6 +436,12 @@ static int run_kernel(const struct options *o)
     printf("%s: result %s, shutdown %s, %llu instructions\n", name, word, shutdown_word(r),
            (unsigned long long)r->insns);
     printf("trace hash: 0x%016llx\n", (unsigned long long)sim_trace_hash(m));
+    if (o->results) {
+        const char *sw = summary_word(word, r->crashed);
+        printf("hvsim: result %s %s %s\n", name, sw,
+               r->shut_down ? shutdown_reason_name(r->shutdown_reason) : "none");
+        printf("hvsim: done %d/1 SUCCESS\n", !strcmp(sw, "SUCCESS"));
+    }
     int code = r->crashed ? XTF_CRASH : xtf_code(word);
     sim_destroy(m);
     free(img);
@@ -409,6 +478,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_fi
             o->verbose = true;
         else if (!strcmp(a, "--console"))
             o->console = true;
+        else if (!strcmp(a, "--results"))
+            o->results = true;
         else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "hvsim: unknown or incomplete option '%s'\n", a);
             return -1;
@@ -421,8 +492,244 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_fi
     return 0;
 }
 
+/* Parse every scenario named on the command line; NULL (message printed) on bad input. */
+static struct scenario *parse_scenarios(char **files, int n)
+{
+    struct scenario *scns = calloc((size_t)n, sizeof(*scns));
+    if (!scns) {
+        fprintf(stderr, "hvsim: out of memory\n");
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        char err[1024];
+        if (scn_parse_file(files[i], &scns[i], err, sizeof(err))) {
+            fprintf(stderr, "%s\n", err);
+            for (int j = 0; j < i; j++)
+                scn_free(&scns[j]);
+            free(scns);
+            return NULL;
+        }
+    }
+    return scns;
+}
+
+static void free_scenarios(struct scenario *scns, int n)
+{
+    for (int i = 0; i < n; i++)
+        scn_free(&scns[i]);
+    free(scns);
+}
+
+/* hvsim grub-cfg: the grub.cfg (or, with --files, the kernel list) of a bare-metal ISO. */
+static int cmd_grub_cfg(int argc, char **argv)
+{
+    const char *out_path = NULL;
+    bool files = false;
+    struct grubcfg_options go = {0};
+    int i = 2;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || !a[1])
+            break;
+        if (!strcmp(a, "-o") && i + 1 < argc)
+            out_path = argv[++i];
+        else if (!strcmp(a, "--files"))
+            files = true;
+        else if (!strcmp(a, "--hv-args") && i + 1 < argc)
+            go.hv_args = argv[++i];
+        else {
+            fprintf(stderr, "hvsim: unknown or incomplete option '%s'\n", a);
+            return EXIT_INPUT;
+        }
+    }
+    int n = argc - i;
+    if (n <= 0) {
+        usage(stderr);
+        return EXIT_INPUT;
+    }
+    struct scenario *scns = parse_scenarios(argv + i, n);
+    if (!scns)
+        return EXIT_INPUT;
+    char dirs[2][PATH_MAX];
+    const char *dirp[2] = {dirs[0], dirs[1]};
+    go.nr_search_dirs = guest_dirs(dirs);
+    go.search_dirs = dirp;
+    struct grubcfg_output out;
+    char err[2 * PATH_MAX + 1024];
+    int rc = grubcfg_generate(scns, (unsigned)n, &go, &out, err, sizeof(err));
+    free_scenarios(scns, n);
+    if (rc) {
+        fprintf(stderr, "%s\n", err);
+        return EXIT_INPUT;
+    }
+    const char *text = files ? out.files : out.cfg;
+    FILE *f = out_path ? fopen(out_path, "w") : stdout;
+    bool bad = !f;
+    if (f) {
+        bad = fputs(text, f) == EOF;
+        bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
+    }
+    if (bad)
+        fprintf(stderr, "hvsim: %s: cannot write: %s\n", out_path ? out_path : "<stdout>",
+                strerror(errno));
+    grubcfg_free(&out);
+    return bad ? EXIT_INPUT : 0;
+}
+
+/* One domain's lines gathered from a bare-metal serial log. */
+struct log_domain {
+    const struct scenario *s;
+    const struct scn_domain *sd;
+    char *console;
+    size_t console_len, console_cap;
+    char word[16], reason[16];
+    bool has_result;
+};
+
+static void append_console(struct log_domain *d, const char *text, size_t len)
+{
+    if (d->console_len + len + 1 > d->console_cap) {
+        size_t cap = d->console_cap ? d->console_cap : 4096;
+        while (cap < d->console_len + len + 1)
+            cap *= 2;
+        char *p = realloc(d->console, cap);
+        if (!p) {
+            fprintf(stderr, "hvsim: out of memory\n");
+            exit(EXIT_INPUT);
+        }
+        d->console = p;
+        d->console_cap = cap;
+    }
+    memcpy(d->console + d->console_len, text, len);
+    d->console_len += len;
+    d->console[d->console_len++] = '\n';
+}
+
+static struct log_domain *find_log_domain(struct log_domain *ds, unsigned n, const char *name,
+                                          size_t len)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (strlen(ds[i].sd->name) == len && !memcmp(ds[i].sd->name, name, len))
+            return &ds[i];
+    }
+    return NULL;
+}
+
+/* Sort one serial-log line: a guest console line `NAME| text` or a `hvsim: result` line. */
+static void log_line(struct log_domain *ds, unsigned n, const char *line, size_t len)
+{
+    static const char result[] = "hvsim: result ";
+    if (len > sizeof(result) - 1 && !memcmp(line, result, sizeof(result) - 1)) {
+        char name[64], word[16], reason[16];
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%.*s", (int)len, line + sizeof(result) - 1);
+        if (sscanf(buf, "%63s %15s %15s", name, word, reason) != 3)
+            return;
+        struct log_domain *d = find_log_domain(ds, n, name, strlen(name));
+        if (d && !d->has_result) {
+            d->has_result = true;
+            snprintf(d->word, sizeof(d->word), "%s", word);
+            snprintf(d->reason, sizeof(d->reason), "%s", reason);
+        }
+        return;
+    }
+    const char *bar = memchr(line, '|', len);
+    if (!bar || bar + 1 >= line + len || bar[1] != ' ') {
+        /* An empty console line is printed as "NAME| " or, trailing blank lost, "NAME|". */
+        if (!bar || bar + 1 != line + len)
+            return;
+    }
+    struct log_domain *d = find_log_domain(ds, n, line, (size_t)(bar - line));
+    if (d) {
+        const char *text = bar + 1 < line + len ? bar + 2 : bar + 1;
+        append_console(d, text, (size_t)(line + len - text));
+    }
+}
+
+/* hvsim check-log: the scenarios' expectations checked against a bare-metal serial log. */
+static int cmd_check_log(int argc, char **argv)
+{
+    if (argc < 4) {
+        usage(stderr);
+        return EXIT_INPUT;
+    }
+    int n = argc - 3;
+    struct scenario *scns = parse_scenarios(argv + 3, n);
+    if (!scns)
+        return EXIT_INPUT;
+    char err[PATH_MAX + 600];
+    size_t len;
+    char *log = read_file(argv[2], &len, err, sizeof(err));
+    if (!log) {
+        fprintf(stderr, "%s\n", err);
+        free_scenarios(scns, n);
+        return EXIT_INPUT;
+    }
+    unsigned nd = 0;
+    for (int i = 0; i < n; i++)
+        nd += scns[i].nr_domains;
+    struct log_domain *ds = calloc(nd, sizeof(*ds));
+    struct report_row *rows = calloc(nd, sizeof(*rows));
+    char(*notes)[256] = calloc(nd, sizeof(*notes));
+    if (!ds || !rows || !notes) {
+        fprintf(stderr, "hvsim: out of memory\n");
+        exit(EXIT_INPUT);
+    }
+    for (int i = 0, k = 0; i < n; i++) {
+        for (unsigned j = 0; j < scns[i].nr_domains; j++, k++)
+            ds[k] = (struct log_domain){.s = &scns[i], .sd = &scns[i].domains[j]};
+    }
+    for (const char *p = log, *end = log + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        size_t ll = (size_t)(le - p);
+        if (ll && p[ll - 1] == '\r') /* a serial line ends in \r\n */
+            ll--;
+        log_line(ds, nd, p, ll);
+        p = le + 1;
+    }
+    for (unsigned k = 0; k < nd; k++) {
+        struct log_domain *d = &ds[k];
+        struct outcome oc = {
+            .word = d->has_result ? d->word : "CRASH",
+            .shutdown = d->has_result ? d->reason : "none",
+            .crash_reason = d->has_result ? "" : "no 'hvsim: result' line in the log",
+            .console = d->console ? d->console : "",
+            .console_len = d->console_len,
+        };
+        bool ok = check_domain(d->sd, &oc, notes[k], sizeof(notes[k]));
+        rows[k] = (struct report_row){.scenario = d->s->path,
+                                      .domain = d->sd->name,
+                                      .expected = d->sd->expect,
+                                      .actual = oc.word,
+                                      .shutdown = oc.shutdown,
+                                      .no_insns = true,
+                                      .verdict = ok ? "ok" : "FAIL",
+                                      .note = notes[k][0] ? notes[k] : NULL};
+    }
+    report_print(stdout, rows, nd);
+    size_t failed;
+    report_count(rows, nd, NULL, &failed);
+    for (unsigned k = 0; k < nd; k++)
+        free(ds[k].console);
+    free(ds);
+    free(rows);
+    free(notes);
+    free(log);
+    free_scenarios(scns, n);
+    return failed ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "grub-cfg"))
+        return cmd_grub_cfg(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "check-log"))
+        return cmd_check_log(argc, argv);
     if (argc < 2 || strcmp(argv[1], "run")) {
         usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
         return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : EXIT_INPUT;
@@ -454,6 +761,8 @@ int main(int argc, char **argv)
             return rc;
     }
     report_print(stdout, rs.rows, rs.n);
+    if (o.results)
+        print_summary(&rs);
     size_t passed, failed;
     report_count(rs.rows, rs.n, &passed, &failed);
     return failed ? 1 : 0;

@@ -1,0 +1,385 @@
+/* grub.cfg for the bare-metal build: scenarios turned into GRUB multiboot2 menu entries. */
+#define _GNU_SOURCE /* open_memstream, realpath */
+#include "grubcfg.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One guest kernel file as it will sit on the ISO. */
+struct kfile {
+    char real[PATH_MAX]; /* canonical path: the same file named twice is copied once */
+    char path[PATH_MAX]; /* path as found, listed for the ISO script */
+    const char *base;    /* file name, inside path: /boot/<base> on the ISO */
+    const struct scenario *s;
+    unsigned line;
+};
+
+/* Per domain: which kfile it boots. */
+struct plan {
+    struct kfile *files;
+    unsigned nr_files;
+    unsigned *kernel_of; /* [scenario * SCN_MAX_DOMAINS + domain] -> index in files */
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static bool word_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           strchr("_.,:/=+-", c);
+}
+
+void grubcfg_put_word(FILE *f, const char *s)
+{
+    bool bare = *s != 0;
+    for (const char *p = s; *p && bare; p++)
+        bare = word_char((unsigned char)*p);
+    if (bare) {
+        fputs(s, f);
+        return;
+    }
+    /* GRUB's lexer, like sh, has no escape inside single quotes: close, \', reopen. */
+    fputc('\'', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*p, f);
+    }
+    fputc('\'', f);
+}
+
+/* Text from a scenario put into a comment: a line break would end the comment early. */
+static void put_comment_text(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
+}
+
+/* A file name GRUB and the kernel's parser take without quoting, and no clash with the ISO's own.
+ */
+static bool usable_base(const char *b)
+{
+    if (!*b || !strcmp(b, "hvsim-hv.elf") || !strcmp(b, "grub") || !strcmp(b, ".") ||
+        !strcmp(b, ".."))
+        return false;
+    for (; *b; b++) {
+        if (!word_char((unsigned char)*b) || *b == ',' || *b == ':' || *b == '=' || *b == '/')
+            return false;
+    }
+    return true;
+}
+
+/* Find a domain's kernel as `hvsim run` does: absolute, next to the scenario, in the search dirs.
+ */
+static int resolve(const struct scenario *s, const struct scn_domain *d,
+                   const struct grubcfg_options *o, char *out, size_t outlen, char *err,
+                   size_t errlen)
+{
+    unsigned line = scn_key_line(s, d, "kernel");
+    if (d->kernel[0] == '/') {
+        snprintf(out, outlen, "%s", d->kernel);
+        if (access(out, R_OK) == 0)
+            return 0;
+        return fail(err, errlen, "%s:%u: kernel '%s' not found", s->path, line, d->kernel);
+    }
+    char looked[1024] = "";
+    size_t used = 0;
+    for (unsigned i = 0; i <= o->nr_search_dirs; i++) {
+        const char *dir = i ? o->search_dirs[i - 1] : s->dir;
+        if (snprintf(out, outlen, "%s/%s", dir, d->kernel) < (int)outlen && access(out, R_OK) == 0)
+            return 0;
+        if (used < sizeof(looked))
+            used +=
+                (size_t)snprintf(looked + used, sizeof(looked) - used, "%s%s", i ? ", " : "", dir);
+    }
+    return fail(err, errlen, "%s:%u: kernel '%s' not found (looked in %s)", s->path, line,
+                d->kernel, looked);
+}
+
+/* What the bare-metal kernel cannot do is an error here, never a silent difference. */
+static int check_supported(const struct scenario *s, const struct scn_domain *d, char *err,
+                           size_t errlen)
+{
+    if (d->ramdisk[0])
+        return fail(err, errlen,
+                    "%s:%u: 'ramdisk' is not supported on bare metal yet (the kernel takes no "
+                    "ramdisk module)",
+                    s->path, scn_key_line(s, d, "ramdisk"));
+    if (strcmp(d->on_crash, "destroy"))
+        return fail(err, errlen,
+                    "%s:%u: on_crash = \"%s\" is not supported on bare metal (a crashed domain is "
+                    "always destroyed there)",
+                    s->path, scn_key_line(s, d, "on_crash"), d->on_crash);
+    for (const char *p = d->extra; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return fail(err, errlen,
+                        "%s:%u: 'extra' holds a control character (byte 0x%02x), which a GRUB "
+                        "command line cannot pass on",
+                        s->path, scn_key_line(s, d, "extra"), (unsigned char)*p);
+    }
+    return 0;
+}
+
+static int add_kernel(struct plan *pl, const struct scenario *s, const struct scn_domain *d,
+                      const char *path, unsigned *idx, char *err, size_t errlen)
+{
+    unsigned line = scn_key_line(s, d, "kernel");
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return fail(err, errlen, "%s:%u: kernel '%s' cannot be opened", s->path, line, path);
+    if (strchr(path, '\n'))
+        return fail(err, errlen, "%s:%u: kernel path holds a line break", s->path, line);
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!usable_base(base))
+        return fail(err, errlen,
+                    "%s:%u: kernel file name '%s' cannot be used on the ISO (it must be made of "
+                    "A-Z a-z 0-9 _ . + - and not be hvsim-hv.elf or grub)",
+                    s->path, line, base);
+    for (unsigned i = 0; i < pl->nr_files; i++) {
+        struct kfile *k = &pl->files[i];
+        if (!strcmp(k->real, real)) {
+            *idx = i;
+            return 0;
+        }
+        if (!strcmp(k->base, base))
+            return fail(err, errlen,
+                        "%s:%u: kernel '%s' and '%s' (%s:%u) are different files but would both "
+                        "be /boot/%s",
+                        s->path, line, path, k->path, k->s->path, k->line, base);
+    }
+    struct kfile *k = &pl->files[pl->nr_files];
+    snprintf(k->real, sizeof(k->real), "%s", real);
+    snprintf(k->path, sizeof(k->path), "%s", path);
+    k->base = k->path + (base - path);
+    k->s = s;
+    k->line = line;
+    *idx = pl->nr_files++;
+    return 0;
+}
+
+/* Every check, before a single byte of output: a bad scenario never yields half a grub.cfg. */
+static int make_plan(const struct scenario *scns, unsigned n, const struct grubcfg_options *o,
+                     struct plan *pl, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const struct scenario *s = &scns[i];
+        for (unsigned j = 0; j < s->nr_domains; j++) {
+            const struct scn_domain *d = &s->domains[j];
+            if (check_supported(s, d, err, errlen))
+                return -1;
+            /* The combined entry boots everything at once: names are the kernel's keys. */
+            for (unsigned i2 = 0; i2 < i; i2++) {
+                const struct scenario *s2 = &scns[i2];
+                for (unsigned j2 = 0; j2 < s2->nr_domains; j2++) {
+                    const struct scn_domain *d2 = &s2->domains[j2];
+                    if (!strcmp(d->name, d2->name))
+                        return fail(err, errlen,
+                                    "%s:%u: duplicate domain name '%s' (also in %s:%u)", s->path,
+                                    scn_key_line(s, d, "name"), d->name, s2->path,
+                                    scn_key_line(s2, d2, "name"));
+                }
+            }
+            char path[PATH_MAX];
+            if (resolve(s, d, o, path, sizeof(path), err, errlen) ||
+                add_kernel(pl, s, d, path, &pl->kernel_of[i * SCN_MAX_DOMAINS + j], err, errlen))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void put_hv_line(FILE *f, const struct grubcfg_options *o)
+{
+    fputs("    multiboot2 " GRUBCFG_HV_PATH, f);
+    const char *args = o->hv_args ? o->hv_args : GRUBCFG_HV_ARGS;
+    /* Split on blanks; each word is quoted on its own if it needs it. */
+    while (*args) {
+        size_t skip = strspn(args, " \t"), len;
+        args += skip;
+        len = strcspn(args, " \t");
+        if (!len)
+            break;
+        char word[1024];
+        snprintf(word, sizeof(word), "%.*s", (int)len, args);
+        fputc(' ', f);
+        grubcfg_put_word(f, word);
+        args += len;
+    }
+    fputc('\n', f);
+}
+
+static void put_domains(FILE *f, const struct scenario *s, unsigned si, const struct plan *pl)
+{
+    for (unsigned j = 0; j < s->nr_domains; j++) {
+        const struct scn_domain *d = &s->domains[j];
+        /* Expectations are checks on the results, not settings: tools/qemu-boot applies them. */
+        fprintf(f, "    # %s: expect %s", d->name, d->expect);
+        if (d->expect_shutdown[0])
+            fprintf(f, ", shutdown %s", d->expect_shutdown);
+        if (d->nr_expect_console || d->nr_expect_no_console)
+            fprintf(f, ", %u console check%s", d->nr_expect_console + d->nr_expect_no_console,
+                    d->nr_expect_console + d->nr_expect_no_console == 1 ? "" : "s");
+        fputc('\n', f);
+        const struct kfile *k = &pl->files[pl->kernel_of[si * SCN_MAX_DOMAINS + j]];
+        fprintf(f, "    module2 /boot/%s ", k->base);
+        char arg[1100];
+        snprintf(arg, sizeof(arg), "name=%s", d->name);
+        grubcfg_put_word(f, arg);
+        fprintf(f, " memory=%lluM", (unsigned long long)d->memory_mib);
+        if (scn_key_line(s, d, "vcpus"))
+            fprintf(f, " vcpus=%u", d->vcpus);
+        if (d->extra[0]) {
+            snprintf(arg, sizeof(arg), "extra=%s", d->extra);
+            fputc(' ', f);
+            grubcfg_put_word(f, arg);
+        }
+        fputc('\n', f);
+    }
+}
+
+/* The global settings the simulator uses and the bare-metal kernel has no use for. */
+static void put_sim_only(FILE *f, const struct scenario *s)
+{
+    static const char *const keys[] = {"seed", "limit", "slice", "machine_memory"};
+    bool any = false;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (!scn_key_line(s, NULL, keys[i]))
+            continue;
+        unsigned long long v = !strcmp(keys[i], "seed")    ? s->seed
+                               : !strcmp(keys[i], "limit") ? s->limit
+                               : !strcmp(keys[i], "slice") ? s->slice
+                                                           : s->machine_memory_mib;
+        fprintf(f, "%s %s = %llu%s", any ? "," : "# simulator-only, not used here:", keys[i], v,
+                !strcmp(keys[i], "machine_memory") ? " MiB" : "");
+        any = true;
+    }
+    if (any)
+        fputc('\n', f);
+}
+
+static void put_title(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_title(FILE *f, const char *fmt, ...)
+{
+    char title[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(title, sizeof(title), fmt, ap);
+    va_end(ap);
+    for (char *p = title; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    }
+    fputs("menuentry ", f);
+    grubcfg_put_word(f, title);
+    fputs(" {\n", f);
+}
+
+static void put_cfg(FILE *f, const struct scenario *scns, unsigned n,
+                    const struct grubcfg_options *o, const struct plan *pl)
+{
+    fputs("# grub.cfg for hvsim's bare-metal build, written by `hvsim grub-cfg` from:\n", f);
+    for (unsigned i = 0; i < n; i++) {
+        fputs("#   ", f);
+        put_comment_text(f, scns[i].path);
+        fputc('\n', f);
+    }
+    fputs("# One module2 line per domain: its kernel, name=, memory= (MiB), and vcpus= and\n"
+          "# extra= when the scenario sets them. GRUB drops the single quotes and expands\n"
+          "# nothing inside them; it passes an argument holding a space to the kernel as\n"
+          "# \"key=value\". GRUB stays on its default terminal: the serial line carries\n"
+          "# only the hypervisor's output.\n"
+          "set timeout=0\n"
+          "set default=0\n",
+          f);
+    if (n > 1) {
+        fputc('\n', f);
+        put_title(f, "hvsim: all of %u scenarios", n);
+        put_hv_line(f, o);
+        for (unsigned i = 0; i < n; i++) {
+            fputs("    # ", f);
+            put_comment_text(f, scns[i].path);
+            fputc('\n', f);
+            put_domains(f, &scns[i], i, pl);
+        }
+        fputs("    boot\n}\n", f);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        fputs("\n# ", f);
+        put_comment_text(f, scns[i].path);
+        fputc('\n', f);
+        put_sim_only(f, &scns[i]);
+        put_title(f, "hvsim: %s", scns[i].path);
+        put_hv_line(f, o);
+        put_domains(f, &scns[i], i, pl);
+        fputs("    boot\n}\n", f);
+    }
+}
+
+int grubcfg_generate(const struct scenario *scns, unsigned n, const struct grubcfg_options *o,
+                     struct grubcfg_output *out, char *err, size_t errlen)
+{
+    static const struct grubcfg_options defaults;
+    if (!o)
+        o = &defaults;
+    memset(out, 0, sizeof(*out));
+    if (!n)
+        return fail(err, errlen, "no scenario");
+    struct plan pl = {
+        .files = calloc((size_t)n * SCN_MAX_DOMAINS, sizeof(struct kfile)),
+        .kernel_of = calloc((size_t)n * SCN_MAX_DOMAINS, sizeof(unsigned)),
+    };
+    int rc = -1;
+    if (!pl.files || !pl.kernel_of) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    if (make_plan(scns, n, o, &pl, err, errlen))
+        goto done;
+
+    size_t len;
+    FILE *f = open_memstream(&out->cfg, &len);
+    if (!f) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    put_cfg(f, scns, n, o, &pl);
+    fclose(f);
+    f = open_memstream(&out->files, &len);
+    if (!f) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    for (unsigned i = 0; i < pl.nr_files; i++)
+        fprintf(f, "%s\n", pl.files[i].path);
+    fclose(f);
+    rc = 0;
+done:
+    free(pl.files);
+    free(pl.kernel_of);
+    if (rc)
+        grubcfg_free(out);
+    return rc;
+}
+
+void grubcfg_free(struct grubcfg_output *out)
+{
+    free(out->cfg);
+    free(out->files);
+    out->cfg = out->files = NULL;
+}
