@@ -4,28 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hv/gdt.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "sim_internal.h"
 
-/*
- * Xen's reserved GDT entries (selectors 0xe000 + 8 * k), as in Xen's
- * gdt_table (64-bit PV) and compat_gdt_table (32-bit PV). The accessed bit
- * is preset in every descriptor: QEMU would otherwise set it on the first
- * segment load by writing to the GDT, which is mapped read-only.
- */
 #define RESERVED_IDX (FIRST_RESERVED_GDT_ENTRY)
-static const uint64_t xen_gdt_64[8] = {
-    [4] = 0x00cffb000000ffffULL, /* 0xe023 ring 3 code, compatibility mode */
-    [5] = 0x00cff3000000ffffULL, /* 0xe02b ring 3 data */
-    [6] = 0x00affb000000ffffULL, /* 0xe033 ring 3 code, 64-bit mode */
-};
-static const uint64_t xen_gdt_compat[8] = {
-    [3] = 0x00cfbb000000ffffULL, /* 0xe019 ring 1 code, compatibility mode */
-    [4] = 0x00cfb3000000ffffULL, /* 0xe021 ring 1 data */
-    [5] = 0x00cffb000000ffffULL, /* 0xe02b ring 3 code, compatibility mode */
-    [6] = 0x00cff3000000ffffULL, /* 0xe033 ring 3 data */
-};
 
 #define DESC_S (1ULL << 44)
 #define DESC_P (1ULL << 47)
@@ -36,7 +20,7 @@ void cpu_load_gdt(struct sim_vcpu *sv)
 {
     struct vcpu *v = sv->v;
     uint64_t *gdt = (uint64_t *)sv->hv;
-    const uint64_t *xen = v->domain->is_compat ? xen_gdt_compat : xen_gdt_64;
+    const uint64_t *xen = v->domain->is_compat ? xen_flat_gdt_compat : xen_flat_gdt_64;
     unsigned int i, n = v->gdt_ents;
 
     /*

@@ -1,5 +1,6 @@
 /* GDT, IDT, TSS and the syscall MSRs; the guest's descriptors and segment registers. */
 #include "hv/arch.h"
+#include "hv/gdt.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "x86.h"
@@ -17,19 +18,6 @@
 #define GDT_ENTRIES (RSV + 16)
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(4096)));
 static unsigned int gdt_copied;
-
-/* The flat guest selectors at 0xe000 + 8k, as Xen's gdt_table and compat_gdt_table. */
-static const uint64_t guest_flat_64[8] = {
-    [4] = 0x00cffb000000ffffULL, /* 0xe023 ring 3 code, compatibility mode */
-    [5] = 0x00cff3000000ffffULL, /* 0xe02b ring 3 data */
-    [6] = 0x00affb000000ffffULL, /* 0xe033 ring 3 code, 64-bit mode */
-};
-static const uint64_t guest_flat_compat[8] = {
-    [3] = 0x00cfbb000000ffffULL, /* 0xe019 ring 1 code, compatibility mode */
-    [4] = 0x00cfb3000000ffffULL, /* 0xe021 ring 1 data */
-    [5] = 0x00cffb000000ffffULL, /* 0xe02b ring 3 code, compatibility mode */
-    [6] = 0x00cff3000000ffffULL, /* 0xe033 ring 3 data */
-};
 
 struct tss {
     uint32_t rsvd0;
@@ -107,8 +95,8 @@ static void gdt_init(void)
         (sizeof(tss) - 1) | ((t & 0xffffff) << 16) | (0x89ULL << 40) | (((t >> 24) & 0xff) << 56);
     gdt[RSV + 9] = t >> 32;
     for (unsigned int k = 0; k < 8; k++)
-        if (guest_flat_64[k])
-            gdt[RSV + k] = guest_flat_64[k];
+        if (xen_flat_gdt_64[k])
+            gdt[RSV + k] = xen_flat_gdt_64[k];
 
     tss.rsp[0] = (uint64_t)hv_stack_top;
     tss.ist[0] = (uint64_t)(ist_df + sizeof(ist_df));
@@ -160,7 +148,7 @@ void cpu_init(void)
 void cpu_load_guest_gdt(struct vcpu *v)
 {
     unsigned int n = MIN(v->gdt_ents, (unsigned int)RSV);
-    const uint64_t *flat = v->domain->is_compat ? guest_flat_compat : guest_flat_64;
+    const uint64_t *flat = v->domain->is_compat ? xen_flat_gdt_compat : xen_flat_gdt_64;
 
     for (unsigned int i = n; i < gdt_copied; i++)
         gdt[i] = 0;

@@ -52,35 +52,28 @@ common_entry:
     jmp pop_and_iret
 
 /*
- * syscall from 64-bit ring 3: rcx = return rip, r11 = rflags, rsp still
- * the guest's. Build the same frame a ring-3 interrupt would on our stack.
+ * syscall: rcx = return rip, r11 = rflags, rsp still the guest's. Build
+ * the same frame a ring-3 interrupt would on our stack, with the code
+ * selector of the mode it came from.
  */
-    .globl x86_syscall_entry
-x86_syscall_entry:
+.macro syscall_entry name, cs, vector
+    .globl \name
+\name:
     mov %rsp, syscall_guest_rsp(%rip)
     lea hv_stack_top(%rip), %rsp
     pushq $GUEST_SS64
     pushq syscall_guest_rsp(%rip)
     push %r11
-    pushq $GUEST_CS64
+    pushq $\cs
     push %rcx
     pushq $0
-    pushq $VEC_SYSCALL
+    pushq $\vector
     jmp common_entry
+.endm
 
-/* syscall from compatibility mode (CSTAR): not modelled for 64-bit guests; x86_trap says so. */
-    .globl x86_syscall32_entry
-x86_syscall32_entry:
-    mov %rsp, syscall_guest_rsp(%rip)
-    lea hv_stack_top(%rip), %rsp
-    pushq $GUEST_SS64
-    pushq syscall_guest_rsp(%rip)
-    push %r11
-    pushq $GUEST_CS32
-    push %rcx
-    pushq $0
-    pushq $VEC_SYSCALL32
-    jmp common_entry
+    syscall_entry x86_syscall_entry, GUEST_CS64, VEC_SYSCALL
+    /* From compatibility mode (CSTAR): not modelled for 64-bit guests; x86_trap says so. */
+    syscall_entry x86_syscall32_entry, GUEST_CS32, VEC_SYSCALL32
 
 /* noreturn: load the frame at rdi and iretq to it. */
     .globl x86_exit_to_guest

@@ -50,17 +50,12 @@ __attribute__((noreturn)) void x86_fatal(const char *msg, const struct x86_frame
                    (unsigned long long)f->rip, (unsigned long long)f->cs,
                    (unsigned long long)f->rflags, (unsigned long long)f->rsp,
                    (unsigned long long)f->ss);
-        x86_printf("hv: rax 0x%llx rbx 0x%llx rcx 0x%llx rdx 0x%llx\n", (unsigned long long)f->rax,
-                   (unsigned long long)f->rbx, (unsigned long long)f->rcx,
-                   (unsigned long long)f->rdx);
-        x86_printf("hv: rsi 0x%llx rdi 0x%llx rbp 0x%llx r8 0x%llx\n", (unsigned long long)f->rsi,
-                   (unsigned long long)f->rdi, (unsigned long long)f->rbp,
-                   (unsigned long long)f->r8);
-        x86_printf("hv: r9 0x%llx r10 0x%llx r11 0x%llx r12 0x%llx\n", (unsigned long long)f->r9,
-                   (unsigned long long)f->r10, (unsigned long long)f->r11,
-                   (unsigned long long)f->r12);
-        x86_printf("hv: r13 0x%llx r14 0x%llx r15 0x%llx\n", (unsigned long long)f->r13,
-                   (unsigned long long)f->r14, (unsigned long long)f->r15);
+        static const char names[15][4] = {"r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8",
+                                          "rbp", "rdi", "rsi", "rdx", "rcx", "rbx", "rax"};
+        const uint64_t *gpr = &f->r15;
+        for (int i = 14; i >= 0; i--)
+            x86_printf("%s%s 0x%llx%s", i % 4 == 2 ? "hv: " : "", names[i],
+                       (unsigned long long)gpr[i], i % 4 == 3 || i == 0 ? "\n" : " ");
         backtrace(f->rbp);
     } else {
         backtrace((uint64_t)__builtin_frame_address(0));
