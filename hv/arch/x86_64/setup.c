@@ -133,7 +133,9 @@ static void map_m2p(uint64_t nr_frames)
         m2p_l2[i] = virt_to_maddr(m2p_l1[i]) | ro_user;
     m2p_l3[0] = virt_to_maddr(m2p_l2) | ro_user;
     hv_mem.xen_l4[0] = virt_to_maddr(m2p_l3) | ro_user;
-    hv_mem.xen_l4[DIRECTMAP_SLOT - 256] = boot_l3_maddr | _PAGE_PRESENT | _PAGE_RW;
+    /* Accessed preset: the CPU would set it in every guest L4 and the copies would differ. */
+    hv_mem.xen_l4[DIRECTMAP_SLOT - 256] =
+        boot_l3_maddr | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
 }
 
 static void memory_init(uint64_t mbi_pa)
