@@ -3,7 +3,7 @@ BUILD ?= build
 BENCH_BUILD ?= build-bench
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run check bench format format-check clean
+.PHONY: all deps configure build run check bench iso format format-check clean
 
 all: build
 
@@ -22,6 +22,13 @@ build: configure
 run: build
 	$(BUILD)/hvsim run scenarios/*.scn
 
+# A bootable GRUB ISO of the bare-metal build (boot it: tools/qemu-boot $(BUILD)/hvsim.iso).
+# Every bundled scenario in one boot, or the ones named: make iso SCENARIO=scenarios/hello.scn
+SCENARIO ?= $(wildcard scenarios/*.scn)
+iso: build
+	scripts/mkiso.sh -o $(BUILD)/hvsim.iso --build $(BUILD) $(SCENARIO)
+	@echo "iso: $(BUILD)/hvsim.iso"
+
 # Every test: format, unit tests, scenarios, determinism, freestanding core.
 check: build format-check
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -31,6 +38,7 @@ bench: deps
 	cmake -S . -B $(BENCH_BUILD) -G Ninja -DHVSIM_SANITIZE=OFF -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/hvsim-bench
+	bench/qemu-boot.sh $(BENCH_BUILD)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 

@@ -10,6 +10,8 @@ PACKAGES=(
   libunicorn-dev libcapstone-dev             # the simulated CPU and disassembler
   libcmocka-dev                              # unit tests
   clang-format                               # format check
+  qemu-system-x86 grub-pc-bin grub-common    # the bare-metal build: boot it under QEMU
+  xorriso mtools                             # (GRUB ISO), the differential tests need them
 )
 
 missing=()
