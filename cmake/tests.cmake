@@ -31,3 +31,6 @@ if(TARGET hvsim_machine AND EXISTS ${CMAKE_SOURCE_DIR}/sim/selftest/run.sh)
   add_test(NAME sim/selftest COMMAND ${CMAKE_SOURCE_DIR}/sim/selftest/run.sh ${CMAKE_BINARY_DIR})
   set_tests_properties(sim/selftest PROPERTIES TIMEOUT 300)
 endif()
+
+# The bare-metal build: ISO tooling and simulator-versus-QEMU differential tests.
+include(${CMAKE_SOURCE_DIR}/cmake/baremetal-tests.cmake OPTIONAL)

@@ -1,0 +1,27 @@
+# Bare-metal tests: the ISO tooling under a fake hypervisor, and every bundled scenario run
+# both in the simulator and under QEMU (differential/*) with results and consoles compared.
+# They need QEMU, GRUB and xorriso (scripts/deps.sh); a missing one fails, never skips.
+if(TARGET hvsim)
+  add_test(NAME tools/qemu-boot COMMAND ${CMAKE_SOURCE_DIR}/tests/qemu-boot.sh ${CMAKE_BINARY_DIR})
+  set_tests_properties(tools/qemu-boot PROPERTIES LABELS baremetal TIMEOUT 300)
+endif()
+
+# The top-level CMakeLists.txt may define hvsim-hv after including the tests, so the check
+# runs once the whole directory has been read.
+function(hvsim_add_differential_tests)
+  if(NOT TARGET hvsim-hv OR NOT TARGET hvsim)
+    return()
+  endif()
+  file(GLOB scns CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.scn)
+  foreach(scn ${scns})
+    get_filename_component(name ${scn} NAME_WE)
+    add_test(NAME differential/${name}
+      COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
+        --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv> ${scn})
+    # Each test has its own temporary ISO and QEMU, so they run in parallel; a boot takes
+    # about a second, and qemu-boot gives up on a hung machine after 60 s.
+    set_tests_properties(differential/${name} PROPERTIES LABELS "baremetal;differential"
+      TIMEOUT 120)
+  endforeach()
+endfunction()
+cmake_language(DEFER CALL hvsim_add_differential_tests)
