@@ -25,7 +25,7 @@ median() {
 
 # Microseconds from QEMU's start to the first serial line that starts with $2.
 boot_us() {
-  local iso=$1 want=$2 start line t= fd pid
+  local iso=$1 want=$2 start line t='' fd pid
   start=$(now_us)
   exec {fd}< <(exec qemu-system-x86_64 -accel tcg -m 512 -cdrom "$iso" -serial stdio \
     -display none -monitor none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

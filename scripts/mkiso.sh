@@ -26,7 +26,7 @@ die() {
   exit 2
 }
 
-out= build="$root/build" kernel= guest_dir= hvsim= hv_args=()
+out='' build="$root/build" kernel='' guest_dir='' hvsim='' hv_args=()
 scenarios=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -42,7 +42,7 @@ while [ $# -gt 0 ]; do
   *) scenarios+=("$1"); shift ;;
   esac
 done
-[ -n "$out" ] && [ ${#scenarios[@]} -gt 0 ] || usage
+if [ -z "$out" ] || [ ${#scenarios[@]} -eq 0 ]; then usage; fi
 kernel=${kernel:-$build/hvsim-hv.elf}
 guest_dir=${guest_dir:-$build/guests}
 hvsim=${hvsim:-$build/hvsim}

@@ -7,7 +7,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-build= hvsim= kernel=
+build='' hvsim='' kernel=''
 while [ $# -gt 1 ]; do
   case $1 in
   --build) build=$2; shift 2 ;;
