@@ -6,12 +6,8 @@ if(TARGET hvsim)
   set_tests_properties(tools/qemu-boot PROPERTIES LABELS baremetal TIMEOUT 300)
 endif()
 
-# The top-level CMakeLists.txt may define hvsim-hv after including the tests, so the check
-# runs once the whole directory has been read.
-function(hvsim_add_differential_tests)
-  if(NOT TARGET hvsim-hv OR NOT TARGET hvsim)
-    return()
-  endif()
+# One test per bundled scenario; the kernel target is defined before the tests are included.
+if(TARGET hvsim-hv AND TARGET hvsim)
   file(GLOB scns CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.scn)
   foreach(scn ${scns})
     get_filename_component(name ${scn} NAME_WE)
@@ -23,5 +19,4 @@ function(hvsim_add_differential_tests)
     set_tests_properties(differential/${name} PROPERTIES LABELS "baremetal;differential"
       TIMEOUT 120)
   endforeach()
-endfunction()
-cmake_language(DEFER CALL hvsim_add_differential_tests)
+endif()

@@ -134,8 +134,7 @@ static void map_m2p(uint64_t nr_frames)
     m2p_l3[0] = virt_to_maddr(m2p_l2) | ro_user;
     hv_mem.xen_l4[0] = virt_to_maddr(m2p_l3) | ro_user;
     /* Accessed preset: the CPU would set it in every guest L4 and the copies would differ. */
-    hv_mem.xen_l4[DIRECTMAP_SLOT - 256] =
-        boot_l3_maddr | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
+    hv_mem.xen_l4[DIRECTMAP_SLOT - 256] = boot_l3_maddr | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED;
 }
 
 static void memory_init(uint64_t mbi_pa)
@@ -185,7 +184,7 @@ static void memory_init(uint64_t mbi_pa)
  */
 struct kv {
     char key[16];
-    char val[256];
+    char val[1024]; /* extra= may fill start_info's whole cmd_line */
 };
 
 static const char *next_kv(const char *s, struct kv *kv, bool *ok)
@@ -283,7 +282,7 @@ static void module_failed(unsigned int i, const char *name, const char *fmt, con
 static void build_domain(unsigned int i)
 {
     static char names[MAX_MODULES][HV_NAME_LEN];
-    static char extras[MAX_MODULES][256];
+    static char extras[MAX_MODULES][1024];
     char *name = names[i];
     struct domain_config cfg = {
         .name = name,
