@@ -8,6 +8,9 @@ endif()
 
 # One test per bundled scenario; the kernel target is defined before the tests are included.
 if(TARGET hvsim-hv AND TARGET hvsim)
+  add_test(NAME baremetal/fault COMMAND ${CMAKE_SOURCE_DIR}/tests/baremetal-fault.sh
+    ${CMAKE_BINARY_DIR})
+  set_tests_properties(baremetal/fault PROPERTIES LABELS baremetal TIMEOUT 120)
   file(GLOB scns CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.scn)
   foreach(scn ${scns})
     get_filename_component(name ${scn} NAME_WE)
