@@ -50,3 +50,7 @@ format-check: deps
 
 clean:
 	rm -rf $(BUILD) $(BENCH_BUILD)
+
+# Fuzzing (fuzz/fuzz.mk) and coverage (coverage/coverage.mk) bring their own targets.
+-include fuzz/fuzz.mk
+-include coverage/coverage.mk

@@ -12,6 +12,8 @@ PACKAGES=(
   clang-format                               # format check
   qemu-system-x86 grub-pc-bin grub-common    # the bare-metal build: boot it under QEMU
   xorriso mtools                             # (GRUB ISO), the differential tests need them
+  clang libclang-rt-14-dev                   # libFuzzer targets (fuzz/), with ASan and UBSan
+  lcov                                       # make coverage
 )
 
 missing=()
