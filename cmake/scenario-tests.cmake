@@ -9,5 +9,19 @@ if(TARGET hvsim)
     set_tests_properties(scenario/${name} determinism/${name} PROPERTIES
       ENVIRONMENT "HVSIM_GUEST_DIR=${CMAKE_BINARY_DIR}/guests" TIMEOUT 300)
   endforeach()
+  # Golden traces: every bundled scenario replays event for event (run from the source
+  # tree, where the records' relative scenario paths point).
+  file(GLOB GOLDEN CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/golden/*.rec)
+  foreach(rec ${GOLDEN})
+    get_filename_component(name ${rec} NAME_WE)
+    add_test(NAME golden/${name} COMMAND hvsim replay --strict ${rec}
+      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(golden/${name} PROPERTIES
+      ENVIRONMENT "HVSIM_GUEST_DIR=${CMAKE_BINARY_DIR}/guests" TIMEOUT 300)
+  endforeach()
+  add_test(NAME replay/divergence COMMAND ${CMAKE_SOURCE_DIR}/tests/replay.sh
+    $<TARGET_FILE:hvsim> ${CMAKE_BINARY_DIR})
+  set_tests_properties(replay/divergence PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+    ENVIRONMENT "HVSIM_GUEST_DIR=${CMAKE_BINARY_DIR}/guests" TIMEOUT 300)
   include(${CMAKE_SOURCE_DIR}/cmake/cli-tests.cmake OPTIONAL)
 endif()

@@ -139,3 +139,8 @@ void sim_dump_domain(FILE *f, struct sim_machine *m, unsigned int idx)
         if (m->doms[idx]->vcpus[i].entered)
             sim_dump_vcpu(f, m->doms[idx]->vcpus[i].v);
 }
+
+struct vcpu *sim_stopped_vcpu(const struct sim_machine *m)
+{
+    return m->stop_requested && m->stopped ? m->stopped->v : NULL;
+}

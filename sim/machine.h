@@ -26,6 +26,17 @@ struct sim_config {
     const char *trace_path; /* write the trace here (one line per record); NULL = none */
     bool disasm;            /* the tool dumps registers + disassembly of crashed domains */
     bool verbose;           /* hypervisor log lines also go to stderr */
+    /*
+     * Every trace line (as written to trace_path, without the newline) is
+     * also given to trace_sink; a nonzero return stops the run as soon as
+     * the current guest exit is handled (outcome SIM_STOPPED), which is how
+     * replay halts at the first divergence.
+     */
+    int (*trace_sink)(void *user, const char *line, size_t len);
+    void *trace_user;
+    /* Test hook for replay's own tests: from this instruction count on, the
+     * virtual TSC reads one cycle late (a deliberate nondeterminism). 0 = off. */
+    uint64_t test_perturb_insn;
 };
 
 #define SIM_DEFAULT_RAM_MIB 256
@@ -40,6 +51,7 @@ enum sim_outcome {
     SIM_DEADLOCK,     /* no vCPU runnable and none can wake */
     SIM_LIVELOCK,     /* a vCPU keeps exiting without executing an instruction */
     SIM_NO_DOMAINS,   /* nothing to run */
+    SIM_STOPPED,      /* the trace sink asked to stop */
 };
 
 /* What one domain did; valid after sim_run() until sim_destroy(). */
@@ -89,6 +101,8 @@ void sim_destroy(struct sim_machine *m);
 
 /* Registers and the disassembly of a few instructions around the guest RIP. */
 void sim_dump_vcpu(FILE *f, struct vcpu *v);
+/* The vCPU that was running when the run stopped (SIM_STOPPED), or NULL. */
+struct vcpu *sim_stopped_vcpu(const struct sim_machine *m);
 /* sim_dump_vcpu for every vCPU of the idx-th domain that has run. */
 void sim_dump_domain(FILE *f, struct sim_machine *m, unsigned int idx);
 

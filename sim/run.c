@@ -176,7 +176,10 @@ int sim_run(struct sim_machine *m)
     if (!m->order_built)
         build_order(m);
     while (m->outcome == SIM_RUNNING) {
-        if (all_shut_down(m)) {
+        if (m->stop_requested) {
+            m->outcome = SIM_STOPPED;
+            snprintf(m->outcome_text, sizeof(m->outcome_text), "stopped by the trace observer");
+        } else if (all_shut_down(m)) {
             m->outcome = SIM_ALL_SHUTDOWN;
             snprintf(m->outcome_text, sizeof(m->outcome_text), "all domains shut down");
         } else if (m->cfg.insn_limit && m->insns >= m->cfg.insn_limit) {

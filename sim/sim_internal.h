@@ -153,6 +153,8 @@ struct sim_machine {
 
     enum sim_outcome outcome;
     char outcome_text[256];
+    bool stop_requested;      /* the trace sink asked to stop */
+    struct sim_vcpu *stopped; /* running when it asked */
 };
 
 /* The live machine (the core is global, so there is at most one). */

@@ -51,6 +51,28 @@ static void hash_words(struct sim_machine *m, const uint64_t *w, size_t n)
     m->trace_hash = h;
 }
 
+/* Whether records must be formatted as text: a trace file or a sink wants them. */
+static bool text_wanted(const struct sim_machine *m)
+{
+    return m->trace || m->cfg.trace_sink;
+}
+
+/* One formatted line to the trace file and the sink; the sink may stop the run. */
+static void put_line(struct sim_machine *m, const char *line, size_t len)
+{
+    if (m->trace) {
+        fwrite(line, 1, len, m->trace);
+        fputc('\n', m->trace);
+    }
+    if (m->cfg.trace_sink && !m->stop_requested &&
+        m->cfg.trace_sink(m->cfg.trace_user, line, len)) {
+        m->stop_requested = true;
+        m->stopped = m->current;
+        if (m->current)
+            m->current->desched = true; /* leave the engine after this exit */
+    }
+}
+
 /* A text-only record (hypervisor log lines): hashed as its stamp and text. */
 static void emit(struct sim_machine *m, const char *line, size_t len)
 {
@@ -58,10 +80,8 @@ static void emit(struct sim_machine *m, const char *line, size_t len)
 
     hash_words(m, head, 2);
     hash_bytes(m, line, len);
-    if (m->trace) {
-        fwrite(line, 1, len, m->trace);
-        fputc('\n', m->trace);
-    }
+    if (text_wanted(m))
+        put_line(m, line, len);
 }
 
 struct buf {
@@ -212,13 +232,12 @@ void trace_record(struct sim_machine *m, const struct trace_rec *r)
     hash_words(m, enc, 9);
     if (r->text)
         hash_bytes(m, r->text, r->textlen);
-    if (m->trace) {
+    if (text_wanted(m)) {
         struct buf b;
 
         stamp(m, &b);
         format_record(&b, r);
-        fwrite(b.s, 1, b.n, m->trace);
-        fputc('\n', m->trace);
+        put_line(m, b.s, b.n);
     }
 }
 

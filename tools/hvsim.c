@@ -10,6 +10,7 @@
 
 #include "grubcfg.h"
 #include "machine.h"
+#include "record.h"
 #include "report.h"
 #include "scenario.h"
 
@@ -20,6 +21,11 @@
 enum { XTF_SUCCESS = 0, XTF_SKIP = 3, XTF_ERROR = 4, XTF_FAILURE = 5, XTF_CRASH = 6 };
 #define EXIT_INPUT 2
 
+struct loaded_domain {
+    void *kernel, *ramdisk;
+    size_t kernel_len, ramdisk_len;
+};
+
 struct options {
     const char *trace;
     const char *kernel;
@@ -28,6 +34,16 @@ struct options {
     uint64_t seed, limit;
     bool has_seed, has_limit;
     bool disasm, verbose, console, results;
+    const char *record; /* --record FILE */
+    /* Set by `hvsim replay` (not options): run from recorded text, watch every event. */
+    const char *scn_text;
+    size_t scn_len;
+    int (*sink)(void *user, const char *line, size_t len);
+    void *sink_user;
+    uint64_t perturb;
+    /* Called after the run, before the machine goes (record and replay use it). */
+    void (*after_run)(void *user, struct sim_machine *m, const struct scenario *s,
+                      const struct loaded_domain *ld);
 };
 
 static void usage(FILE *f)
@@ -36,8 +52,10 @@ static void usage(FILE *f)
                "       hvsim run [options] --kernel FILE.elf [--extra \"...\"] [--memory MIB]\n"
                "       hvsim grub-cfg [-o FILE] [--files] [--hv-args \"...\"] FILE.scn...\n"
                "       hvsim check-log LOG FILE.scn...\n"
+               "       hvsim replay [--update] [--strict] FILE.rec\n"
                "run options:\n"
                "  --trace FILE   write the trace (one line per event) to FILE\n"
+               "  --record FILE  write a record (scenario, seed, kernels, every event) for replay\n"
                "  --disasm       on a crash, show registers and the code around the guest RIP\n"
                "  --console      print every domain's console\n"
                "  --seed N       override the scenario's seed\n"
@@ -186,11 +204,6 @@ static void print_console(const char *name, const struct sim_domain_result *r)
     }
 }
 
-struct loaded_domain {
-    void *kernel, *ramdisk;
-    size_t kernel_len, ramdisk_len;
-};
-
 static int load_domain(struct sim_machine *m, const struct scenario *s, const struct scn_domain *sd,
                        struct loaded_domain *ld)
 {
@@ -304,7 +317,9 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
 {
     struct scenario s;
     char err[1024];
-    if (scn_parse_file(file, &s, err, sizeof(err))) {
+    int prc = o->scn_text ? scn_parse_buffer(file, o->scn_text, o->scn_len, &s, err, sizeof(err))
+                          : scn_parse_file(file, &s, err, sizeof(err));
+    if (prc) {
         fprintf(stderr, "%s\n", err);
         return EXIT_INPUT;
     }
@@ -316,6 +331,9 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
         .trace_path = o->trace,
         .disasm = o->disasm,
         .verbose = o->verbose,
+        .trace_sink = o->sink,
+        .trace_user = o->sink_user,
+        .test_perturb_insn = o->perturb,
     };
     struct sim_machine *m = sim_create(&cfg);
     if (!m) {
@@ -363,6 +381,8 @@ static int run_scenario(const char *file, const struct options *o, struct row_st
                 sim_dump_domain(stdout, m, i);
         }
         printf("trace hash %s: 0x%016llx\n", file, (unsigned long long)sim_trace_hash(m));
+        if (o->after_run)
+            o->after_run(o->sink_user, m, &s, ld);
     }
     sim_destroy(m);
     for (unsigned i = 0; i < SCN_MAX_DOMAINS; i++) {
@@ -455,6 +475,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_fi
         bool has_next = i + 1 < argc;
         if (!strcmp(a, "--trace") && has_next)
             o->trace = argv[++i];
+        else if (!strcmp(a, "--record") && has_next)
+            o->record = argv[++i];
         else if (!strcmp(a, "--kernel") && has_next)
             o->kernel = argv[++i];
         else if (!strcmp(a, "--extra") && has_next)
@@ -724,12 +746,243 @@ static int cmd_check_log(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* --- record and replay ---------------------------------------------------- */
+
+#define HVSIM_TOOL_VERSION "hvsim 0.3 (record format 1)"
+
+struct rec_ctx {
+    struct record r;
+    const struct options *o;
+    bool replaying; /* compare against `want` instead of recording */
+    const struct record *want;
+    size_t next; /* index of the next expected event */
+    bool diverged;
+    size_t at;      /* first differing event */
+    char got[1200]; /* what the replay produced there */
+    bool kernels_differ;
+};
+
+static void die_oom(void)
+{
+    fprintf(stderr, "hvsim: out of memory\n");
+    exit(EXIT_INPUT);
+}
+
+/* Every event of the run goes into the record; in replay mode it is compared first. */
+static int rec_sink(void *user, const char *line, size_t len)
+{
+    struct rec_ctx *c = user;
+    if (!c->replaying) {
+        if (record_add_event(&c->r, line, len))
+            die_oom();
+        return 0;
+    }
+    const char *w = c->next < c->want->nr_events ? c->want->events[c->next] : NULL;
+    if (w && strlen(w) == len && !memcmp(w, line, len)) {
+        c->next++;
+        return 0;
+    }
+    c->diverged = true;
+    c->at = c->next;
+    snprintf(c->got, sizeof(c->got), "%.*s", (int)(len > 1100 ? 1100 : len), line);
+    return 1; /* stop the machine right here: its state is what the report shows */
+}
+
+static void print_context(const struct record *want, size_t at)
+{
+    size_t from = at > 5 ? at - 5 : 0;
+    if (from < at)
+        printf("  events before it:\n");
+    for (size_t i = from; i < at; i++)
+        printf("    #%zu %s\n", i, want->events[i]);
+}
+
+static void rec_after(void *user, struct sim_machine *m, const struct scenario *s,
+                      const struct loaded_domain *ld)
+{
+    struct rec_ctx *c = user;
+    struct record *r = &c->r;
+    r->trace_hash = sim_trace_hash(m);
+    r->seed = c->o->has_seed ? c->o->seed : s->seed;
+    r->limit = c->o->has_limit ? c->o->limit : s->limit;
+    r->nr_kernels = 0;
+    for (unsigned i = 0; i < s->nr_domains && i < RECORD_MAX_KERNELS; i++) {
+        struct record_kernel *k = &r->kernels[r->nr_kernels++];
+        snprintf(k->name, sizeof(k->name), "%s", s->domains[i].kernel);
+        k->size = ld[i].kernel_len;
+        k->fnv64 = record_fnv64(ld[i].kernel, ld[i].kernel_len);
+    }
+    if (!c->replaying)
+        return;
+    for (unsigned i = 0; i < r->nr_kernels && i < c->want->nr_kernels; i++) {
+        if (r->kernels[i].fnv64 != c->want->kernels[i].fnv64 ||
+            r->kernels[i].size != c->want->kernels[i].size) {
+            printf("replay: note: kernel %s is not the recorded one (size %llu, fnv64 0x%016llx;"
+                   " recorded %llu, 0x%016llx): a rebuilt guest changes the events\n",
+                   r->kernels[i].name, (unsigned long long)r->kernels[i].size,
+                   (unsigned long long)r->kernels[i].fnv64,
+                   (unsigned long long)c->want->kernels[i].size,
+                   (unsigned long long)c->want->kernels[i].fnv64);
+            c->kernels_differ = true;
+        }
+    }
+    if (!c->diverged && c->next < c->want->nr_events) {
+        c->diverged = true;
+        c->at = c->next;
+        snprintf(c->got, sizeof(c->got), "(nothing: the run ended: %s)", sim_outcome_text(m));
+    }
+    if (!c->diverged)
+        return;
+    printf("replay: first divergence at event #%zu (of %zu recorded)\n", c->at, c->want->nr_events);
+    print_context(c->want, c->at);
+    printf("  recorded: %s\n", c->at < c->want->nr_events ? c->want->events[c->at]
+                                                          : "(nothing: the recording ends here)");
+    printf("  replayed: %s\n", c->got);
+    struct vcpu *v = sim_stopped_vcpu(m);
+    if (v) {
+        printf("replay: the vCPU that produced it, stopped there:\n");
+        sim_dump_vcpu(stdout, v);
+    }
+}
+
+/* The scenario file's bytes (for the record). NULL with a message on failure. */
+static char *slurp(const char *path, size_t *len)
+{
+    char err[PATH_MAX + 256];
+    char *p = read_file(path, len, err, sizeof(err));
+    if (!p)
+        fprintf(stderr, "%s\n", err);
+    return p;
+}
+
+static int write_record(const char *path, const struct record *r)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || record_write(f, r) || fclose(f) || rename(tmp, path)) {
+        fprintf(stderr, "hvsim: %s: cannot write the record: %s\n", path, strerror(errno));
+        return EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* hvsim run --record FILE SCENARIO: run it once and keep everything a replay needs. */
+static int run_recorded(const char *scn, struct options *o, struct row_store *rs)
+{
+    static struct rec_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.o = o;
+    snprintf(c.r.tool, sizeof(c.r.tool), "%s", HVSIM_TOOL_VERSION);
+    snprintf(c.r.scenario_path, sizeof(c.r.scenario_path), "%s", scn);
+    snprintf(c.r.knobs, sizeof(c.r.knobs), "none");
+    c.r.scenario_text = slurp(scn, &c.r.scenario_len);
+    if (!c.r.scenario_text)
+        return EXIT_INPUT;
+    o->sink = rec_sink;
+    o->sink_user = &c;
+    o->after_run = rec_after;
+    int rc = run_scenario(scn, o, rs);
+    if (!rc)
+        rc = write_record(o->record, &c.r);
+    if (!rc)
+        printf("recorded %zu events to %s\n", c.r.nr_events, o->record);
+    record_free(&c.r);
+    return rc;
+}
+
+/*
+ * hvsim replay [--update] FILE.rec: run the recorded scenario text with the
+ * recorded seed and limit, and compare every event with the recording. The
+ * run stops at the first difference, which is printed with the events
+ * before it and the registers and code of the vCPU that produced it.
+ * --update records the run afresh from the scenario file's current text.
+ */
+static int cmd_replay(int argc, char **argv)
+{
+    bool update = false, strict = false, source_changed = false;
+    uint64_t perturb = 0;
+    int i = 2;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--update"))
+            update = true;
+        else if (!strcmp(argv[i], "--strict"))
+            strict = true;
+        else if (!strcmp(argv[i], "--test-perturb") && i + 1 < argc) {
+            if (parse_u64(argv[++i], &perturb) || !perturb)
+                return fprintf(stderr, "hvsim: bad --test-perturb\n"), EXIT_INPUT;
+        } else
+            return fprintf(stderr, "hvsim: unknown option '%s'\n", argv[i]), EXIT_INPUT;
+    }
+    if (i + 1 != argc)
+        return fprintf(stderr, "usage: hvsim replay [--update] [--strict] FILE.rec\n"), EXIT_INPUT;
+    const char *path = argv[i];
+    static struct record want;
+    char err[PATH_MAX + 512];
+    if (record_read(path, &want, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return EXIT_INPUT;
+    }
+    static struct row_store rs;
+    struct options o = {.seed = want.seed,
+                        .has_seed = true,
+                        .limit = want.limit,
+                        .has_limit = want.limit != 0,
+                        .perturb = perturb};
+    int rc;
+    if (update) {
+        o.record = path;
+        rc = run_recorded(want.scenario_path, &o, &rs);
+        record_free(&want);
+        return rc;
+    }
+    size_t cur_len;
+    char cerr[PATH_MAX + 256];
+    char *cur = read_file(want.scenario_path, &cur_len, cerr, sizeof(cerr));
+    source_changed =
+        cur && (cur_len != want.scenario_len || memcmp(cur, want.scenario_text, cur_len));
+    if (source_changed)
+        printf("replay: note: %s changed since it was recorded; replaying the recorded text "
+               "(hvsim replay --update %s records the new one)\n",
+               want.scenario_path, path);
+    free(cur);
+    static struct rec_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.o = &o;
+    c.replaying = true;
+    c.want = &want;
+    o.scn_text = want.scenario_text;
+    o.scn_len = want.scenario_len;
+    o.sink = rec_sink;
+    o.sink_user = &c;
+    o.after_run = rec_after;
+    rc = run_scenario(want.scenario_path, &o, &rs);
+    if (!rc && !c.diverged && c.r.trace_hash != want.trace_hash) {
+        printf("replay: every event matches but the trace hash differs (0x%016llx, recorded "
+               "0x%016llx)\n",
+               (unsigned long long)c.r.trace_hash, (unsigned long long)want.trace_hash);
+        c.diverged = true;
+    }
+    if (!rc && strict && (source_changed || c.kernels_differ)) {
+        printf("replay: --strict: the scenario or a kernel is not the recorded one\n");
+        c.diverged = true;
+    }
+    if (!rc)
+        printf("replay %s: %s (%zu events)\n", path, c.diverged ? "DIVERGED" : "identical",
+               want.nr_events);
+    record_free(&c.r);
+    record_free(&want);
+    return rc ? rc : c.diverged ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "grub-cfg"))
         return cmd_grub_cfg(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "check-log"))
         return cmd_check_log(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "replay"))
+        return cmd_replay(argc, argv);
     if (argc < 2 || strcmp(argv[1], "run")) {
         usage(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr);
         return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : EXIT_INPUT;
@@ -750,13 +1003,13 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_INPUT;
     }
-    if (o.trace && nfiles > 1) {
-        fprintf(stderr, "hvsim: --trace takes one scenario file\n");
+    if ((o.trace || o.record) && nfiles > 1) {
+        fprintf(stderr, "hvsim: --trace and --record take one scenario file\n");
         return EXIT_INPUT;
     }
     static struct row_store rs;
     for (int i = first; i < argc; i++) {
-        int rc = run_scenario(argv[i], &o, &rs);
+        int rc = o.record ? run_recorded(argv[i], &o, &rs) : run_scenario(argv[i], &o, &rs);
         if (rc)
             return rc;
     }

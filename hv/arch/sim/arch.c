@@ -81,8 +81,12 @@ size_t arch_console_io_read(struct domain *d, char *buf, size_t len)
 uint64_t arch_tsc_now(void)
 {
     struct sim_machine *m = machine();
+    uint64_t tsc = m->insns + m->idle_cycles;
 
-    return m->insns + m->idle_cycles;
+    /* Replay's test hook only (sim_config.test_perturb_insn): off in every real run. */
+    if (m->cfg.test_perturb_insn && m->insns >= m->cfg.test_perturb_insn)
+        tsc++;
+    return tsc;
 }
 
 uint64_t arch_tsc_khz(void)
