@@ -74,6 +74,8 @@ say "$(grep -E 'tests passed' "$build/coverage-ctest.log" || echo "ctest printed
 #    NAME without a fuzz_ prefix or _fuzz suffix (fuzz/fuzz_elf.c: corpus/elf). A target
 #    that does not build with gcc, or crashes on its corpus, is reported, not fatal.
 replay_fuzz() {
+  local out="$build/fuzz-replay"
+  rm -rf "$out" # no stale objects of a target that is gone
   if [ ! -d "$fuzz" ]; then
     say "no $fuzz directory: no fuzz corpora replayed"
     return
@@ -94,8 +96,6 @@ replay_fuzz() {
     say "no $fuzz/corpus directory: no fuzz corpora replayed"
     return
   fi
-  local out="$build/fuzz-replay"
-  rm -rf "$out"
   mkdir -p "$out/helpers" "$out/support"
   local cflags=(-std=gnu11 -O0 -g --coverage -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     -D_POSIX_C_SOURCE=200809L -Wno-unused-parameter -I"$top/hv/include" -I"$top/sim"
