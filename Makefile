@@ -32,6 +32,7 @@ iso: build
 # Every test: format, unit tests, scenarios, determinism, freestanding core.
 check: build format-check
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory coverage-check
 
 # Benchmarks use an optimised build without sanitizers.
 bench: deps
