@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Build every fuzz target the OSS-Fuzz / ClusterFuzzLite way: $CC, $CFLAGS, $LIB_FUZZING_ENGINE, $OUT.
+#
+# Defaults when unset (a local libFuzzer build with ASan and UBSan):
+#   CC=clang
+#   CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined"
+#   LIB_FUZZING_ENGINE=-fsanitize=fuzzer
+#   OUT=build-fuzz
+# OSS-Fuzz puts its coverage flags into CFLAGS itself; with the local default
+# engine we add -fsanitize=fuzzer-no-link so libFuzzer sees the edges of every
+# object, not only of the one linked with -fsanitize=fuzzer.
+#
+# Writes to $OUT: hypercall_fuzzer, elf_fuzzer, scenario_fuzzer, their
+# dictionaries (<name>.dict) and, when `zip` is installed, seed corpora
+# (<name>_seed_corpus.zip), as OSS-Fuzz expects them. Objects go to
+# $OUT/obj and are rebuilt only when a source, a header, the flags or this
+# script changed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SELF="$ROOT/fuzz/build.sh"
+CC=${CC:-clang}
+CFLAGS=${CFLAGS:--O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined}
+LIB_FUZZING_ENGINE=${LIB_FUZZING_ENGINE:--fsanitize=fuzzer}
+OUT=${OUT:-$ROOT/build-fuzz}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+OBJ="$OUT/obj"
+mkdir -p "$OBJ"
+
+accepts() { "$CC" "$@" -x c -c /dev/null -o /dev/null 2>/dev/null; }
+
+# Everything the fuzzer should learn from: the code under test and the targets.
+# shellcheck disable=SC2206 # CFLAGS is a list of words by convention
+cov=($CFLAGS)
+if [ "$LIB_FUZZING_ENGINE" = "-fsanitize=fuzzer" ] && [[ " $CFLAGS " != *fuzzer* ]]; then
+  cov+=(-fsanitize=fuzzer-no-link)
+fi
+cov+=(-std=c11 -D_POSIX_C_SOURCE=200809L -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter)
+
+# The same sanitizers without coverage, for code whose branches are no signal:
+# the fake machine and the checkers run after every step (their loops would
+# otherwise count as "new behaviour" and flood the comparison tables).
+nocov=()
+for f in "${cov[@]}"; do
+  case $f in
+  -fsanitize=fuzzer-no-link | -fsanitize-coverage=*) ;;
+  *) nocov+=("$f") ;;
+  esac
+done
+if accepts -fsanitize=fuzzer-no-link -fno-sanitize=fuzzer-no-link; then
+  nocov+=(-fno-sanitize=fuzzer-no-link) # also when CFLAGS spells it inside a list
+fi
+
+harness=("${cov[@]}")
+if accepts -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp; then
+  harness+=(-fno-sanitize-coverage=trace-cmp)
+fi
+
+# Flags changed since the last build (another CC or CFLAGS): start the objects again.
+flags_now="$CC ${cov[*]} $LIB_FUZZING_ENGINE"
+if [ ! -f "$OBJ/.flags" ] || [ "$(cat "$OBJ/.flags")" != "$flags_now" ]; then
+  rm -f "$OBJ"/*.o "$OBJ"/*.d "$OBJ/.flags"
+fi
+
+# stale OBJ: does OBJ need building (missing, or older than this script or a dependency)?
+stale() {
+  local obj=$1 dep
+  [ -f "$obj" ] && [ -f "$obj.d" ] || return 0
+  [ "$SELF" -nt "$obj" ] && return 0
+  # The depfile is "obj: a.c b.h \" lines; every word after the colon is a file.
+  for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$obj.d"); do
+    [ "$dep" -nt "$obj" ] && return 0
+  done
+  return 1
+}
+
+# compile FLAGSET SRC OBJNAME EXTRA...: FLAGSET names an array (cov, harness or nocov).
+compile() {
+  local -n set=$1
+  local src=$2 obj=$OBJ/$3
+  shift 3
+  stale "$obj" || return 0
+  "$CC" "${set[@]}" "$@" -MMD -MF "$obj.d" -c "$src" -o "$obj"
+}
+
+inc_core=(-I "$ROOT/hv/include" -I "$ROOT/fuzz" -I "$ROOT/tests/unit/support")
+core_objs=()
+for src in "$ROOT"/hv/common/*.c; do
+  base=$(basename "$src" .c)
+  if [ "$base" = lib ]; then
+    # The core's memset/memcpy/printf. Uninstrumented byte loops over whole
+    # pages were most of the run time; without coverage and UBSan (and
+    # -fno-builtin) the compiler makes them memset/memcpy calls, which ASan
+    # still checks over the whole range.
+    compile nocov "$src" core_lib.o "${inc_core[@]}" -fno-sanitize=undefined
+  else
+    compile cov "$src" "core_$base.o" "${inc_core[@]}" -fno-builtin # as CMakeLists.txt
+  fi
+  core_objs+=("$OBJ/core_$base.o")
+done
+
+# A second, uninstrumented mm.c for its mm_check_invariants, which the
+# hypercall target runs after steps that change memory state. Every global
+# it defines is renamed with the prefix fz_oracle_ (so it is a separate
+# copy with its own hv_mem, which the target keeps equal to the live one).
+oracle=$OBJ/oracle_mm.o
+if stale "$oracle"; then
+  # -O2 and no UBSan halve its time; the unit tests run the same function
+  # with UBSan after every test.
+  compile nocov "$ROOT/hv/common/mm.c" oracle_mm_raw.o "${inc_core[@]}" -fno-builtin -O2 \
+    -fno-sanitize=undefined
+  nm -g --defined-only "$OBJ/oracle_mm_raw.o" |
+    awk 'NF == 3 { print $3 " fz_oracle_" $3 }' >"$OBJ/oracle_mm.syms"
+  objcopy --redefine-syms="$OBJ/oracle_mm.syms" "$OBJ/oracle_mm_raw.o" "$oracle"
+  cp "$OBJ/oracle_mm_raw.o.d" "$oracle.d"
+fi
+
+compile nocov "$ROOT/fuzz/fuzz_arch.c" fuzz_arch.o "${inc_core[@]}"
+compile cov "$ROOT/tests/unit/support/test_image.c" test_image.o "${inc_core[@]}"
+compile cov "$ROOT/tools/lib/scenario.c" scenario.o -I "$ROOT/tools/lib"
+# The targets themselves: their edges (which step kinds ran, how many frames
+# a step reached) are some signal, but their comparisons, every byte of
+# decoding and every checked word, are not.
+compile harness "$ROOT/fuzz/fuzz_hypercall.c" fuzz_hypercall.o "${inc_core[@]}"
+compile harness "$ROOT/fuzz/hc_machine.c" hc_machine.o "${inc_core[@]}"
+compile harness "$ROOT/fuzz/fuzz_elf.c" fuzz_elf.o "${inc_core[@]}"
+compile harness "$ROOT/fuzz/fuzz_scenario.c" fuzz_scenario.o -I "$ROOT/tools/lib"
+echo "$flags_now" >"$OBJ/.flags"
+
+# link NAME OBJS...: relinked when an object is newer than the binary.
+link() {
+  local bin=$OUT/$1 o relink=1
+  shift
+  if [ -f "$bin" ]; then
+    relink=0
+    for o in "$@"; do [ "$o" -nt "$bin" ] && relink=1; done
+  fi
+  if [ "$relink" = 1 ]; then
+    # shellcheck disable=SC2086 # LIB_FUZZING_ENGINE may be several words
+    "$CC" "${cov[@]}" "$@" $LIB_FUZZING_ENGINE -o "$bin"
+  fi
+}
+
+machine=("$OBJ/fuzz_arch.o" "$OBJ/test_image.o" "${core_objs[@]}")
+link hypercall_fuzzer "$OBJ/fuzz_hypercall.o" "$OBJ/hc_machine.o" "$oracle" "${machine[@]}"
+link elf_fuzzer "$OBJ/fuzz_elf.o" "${machine[@]}"
+link scenario_fuzzer "$OBJ/fuzz_scenario.o" "$OBJ/scenario.o"
+
+for t in hypercall elf scenario; do
+  if [ -f "$ROOT/fuzz/$t.dict" ]; then
+    cp "$ROOT/fuzz/$t.dict" "$OUT/${t}_fuzzer.dict"
+  fi
+  if command -v zip >/dev/null 2>&1 && [ -d "$ROOT/fuzz/corpus/$t" ]; then
+    rm -f "$OUT/${t}_fuzzer_seed_corpus.zip"
+    (cd "$ROOT/fuzz/corpus/$t" && zip -q -r "$OUT/${t}_fuzzer_seed_corpus.zip" .)
+  fi
+done
+echo "fuzz/build.sh: targets in $OUT"

@@ -1,0 +1,191 @@
+/* The fake machine under the core fuzz targets (see fuzz_arch.h): arch_* hooks over a RAM buffer.
+ */
+#define _GNU_SOURCE /* RTLD_NEXT */
+#include "fuzz_arch.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hv/arch.h"
+#include "hv/builder.h"
+#include "hv/lib.h"
+
+struct fz_machine fz;
+int (*fz_memcmp)(const void *a, const void *b, size_t n);
+void *(*fz_memcpy)(void *dst, const void *src, size_t n);
+
+static void find_libc(void)
+{
+    /* RTLD_NEXT from the executable skips the interceptors it contains. */
+    fz_memcmp = (int (*)(const void *, const void *, size_t))dlsym(RTLD_NEXT, "memcmp");
+    fz_memcpy = (void *(*)(void *, const void *, size_t))dlsym(RTLD_NEXT, "memcpy");
+    if (!fz_memcmp)
+        fz_memcmp = memcmp;
+    if (!fz_memcpy)
+        fz_memcpy = memcpy;
+}
+
+void fz_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("fuzz oracle: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+static void *zalloc_aligned(size_t n)
+{
+    void *p;
+    if (posix_memalign(&p, 4096, n ? n : 1))
+        fz_die("cannot allocate %zu bytes", n);
+    memset(p, 0, n);
+    return p;
+}
+
+void fz_core_reset(void)
+{
+    /* Frame 0 stays the hypervisor's, as on the simulator and bare metal: MFN 0 means "none". */
+    static const uint64_t reserved[] = {0};
+    hv_init(fz.nr_frames, fz.meta, reserved, 1);
+}
+
+void fz_machine_init(uint64_t nr_frames)
+{
+    free(fz.ram);
+    free(fz.meta);
+    free(fz.touched);
+    free(fz.touch_at);
+    memset(&fz, 0, sizeof(fz));
+    find_libc();
+    fz.nr_frames = nr_frames;
+    fz.ram = zalloc_aligned(nr_frames * PAGE_SIZE);
+    fz.meta = zalloc_aligned(mm_meta_bytes(nr_frames));
+    fz.touched = zalloc_aligned(nr_frames);
+    fz.touch_at = zalloc_aligned(nr_frames * sizeof(*fz.touch_at));
+    fz.tsc = 1000000;
+    fz_core_reset();
+}
+
+void fz_touched_clear(void)
+{
+    for (size_t i = 0; i < fz.nr_touched; i++)
+        fz.touched[fz.touch_at[i]] = 0;
+    fz.nr_touched = 0;
+}
+
+void *arch_mfn_to_virt(mfn_t mfn)
+{
+    uint64_t m = mfn_x(mfn);
+    /* The contract: valid for mfn < nr_frames. Anything else is a core bug, not guest input. */
+    if (m >= fz.nr_frames)
+        fz_die("arch_mfn_to_virt(0x%llx) beyond the machine's 0x%llx frames", (unsigned long long)m,
+               (unsigned long long)fz.nr_frames);
+    if (fz.track) {
+        if (fz.on_touch)
+            fz.on_touch(m);
+        if (!fz.touched[m]) {
+            fz.touched[m] = 1;
+            fz.touch_at[fz.nr_touched++] = (uint32_t)m;
+        }
+    }
+    return fz.ram + m * PAGE_SIZE;
+}
+
+void arch_log(const char *s, size_t len)
+{
+    /* Silent by default: logging every refused hypercall would dominate the run time. */
+    static int verbose = -1;
+    if (verbose < 0)
+        verbose = getenv("FUZZ_VERBOSE") != NULL;
+    if (verbose)
+        fprintf(stderr, "hv: %.*s\n", (int)len, s);
+}
+
+void arch_console_io_write(struct domain *d, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n'))
+            fz_die("console_io wrote byte 0x%02x: a domU's output must be filtered to text",
+                   (unsigned char)s[i]);
+    fz.con_out_bytes += len;
+}
+
+size_t arch_console_io_read(struct domain *d, char *buf, size_t len)
+{
+    size_t n = len < fz.con_in_len ? len : fz.con_in_len;
+    if (!n)
+        return 0;
+    memcpy(buf, fz.con_in, n);
+    fz.con_in += n;
+    fz.con_in_len -= n;
+    return n;
+}
+
+uint64_t arch_tsc_now(void)
+{
+    return fz.tsc;
+}
+
+uint64_t arch_tsc_khz(void)
+{
+    return 3000000;
+}
+
+void arch_vcpu_deschedule(struct vcpu *v)
+{
+    if (fz.on_deschedule)
+        fz.on_deschedule(v);
+}
+
+void arch_vcpu_kick(struct vcpu *v)
+{
+    if (fz.on_kick)
+        fz.on_kick(v);
+}
+
+void arch_mmu_changed(struct vcpu *v)
+{
+    /* Nothing cached here: every guest access walks the tables again. */
+}
+
+void arch_segments_changed(struct vcpu *v) {}
+
+void arch_evtchn_backend_notify(struct domain *d, uint32_t port, unsigned int backend)
+{
+    if (fz.on_backend_notify)
+        fz.on_backend_notify(d, port, backend);
+}
+
+void arch_trace(const struct trace_rec *r)
+{
+    if (fz.on_trace)
+        fz.on_trace(r);
+}
+
+void arch_panic(const char *msg)
+{
+    fprintf(stderr, "fuzz arch: hypervisor panic: %s\n", msg);
+    abort();
+}
+
+bool fz_result_valid(long rc)
+{
+    /* Every value of Xen's public errno.h (xen-abi.md 1.4), as a bitmap indexed by errno. */
+    static const unsigned char xen_errno[] = {
+        1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 13,  14,  16,  17,  18,
+        19, 20, 21, 22, 23, 24, 28, 30, 31, 33, 34, 35,  36,  37,  38,  39,
+        61, 62, 74, 75, 84, 85, 88, 90, 95, 98, 99, 105, 106, 107, 110, 111,
+    };
+    if (rc >= 0)
+        return true;
+    for (size_t i = 0; i < sizeof(xen_errno); i++)
+        if (rc == -(long)xen_errno[i])
+            return true;
+    return false;
+}

@@ -1,0 +1,421 @@
+/* libFuzzer target: guest hypercalls and exits against the hosted core, checked after every step.
+ */
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_arch.h"
+#include "hc_machine.h"
+#include "hv/console.h"
+#include "hv/entry.h"
+#include "hv/evtchn.h"
+#include "hv/hypercall.h"
+#include "hv/mm.h"
+#include "hv/traps.h"
+#include "public/xen.h"
+
+/*
+ * The machine, its two domains and the oracles are in hc_machine.c. This
+ * file turns input bytes into guest actions (little endian throughout; also
+ * in fuzz/README.md):
+ *
+ *   header, 4 bytes:
+ *     [0] flags: bit 0 d2 starts in user mode, bit 1 d2 starts crashed,
+ *                bit 2 no free frames left (every one reserved: failure
+ *                injection), bit 3 the console backend has input ([1] bytes)
+ *     [1] bytes of console input for CONSOLEIO_read
+ *     [2..3] TSC advance before the first step, in units of 4096 ticks
+ *   then steps until the input ends. A step starts with one byte: low
+ *   nibble the kind (enum step, mod NR_STEPS), high nibble the domain
+ *   (mod 2) whose vCPU runs or who is concerned. A step whose bytes run
+ *   out is dropped; a guest step of a domain with no runnable vCPU is
+ *   skipped (the machine would not run it).
+ *
+ * Guest pointers: structures go into the domain's scratch area (S_BLOB) and
+ * arguments can point there (argument kind 3). The fuzzer cannot know where
+ * the builder put a domain, so MFNs are written as PFNs and translated
+ * (argument kinds 4, 5; S_RELOC for values inside structures).
+ */
+
+enum step {
+    S_HYPERCALL,  /* nr u8, arg kinds u16 (3 bits each), 5 args: `syscall` in the guest */
+    S_BLOB,       /* off u16, len u16, bytes: the guest writes HC_SCRATCH_VA + off */
+    S_RELOC,      /* off u16, how u8: rewrite the u64 at HC_SCRATCH_VA + off (see step_reloc) */
+    S_SETREG,     /* reg u8, arg kind u8, arg: the guest sets a register */
+    S_EXCEPTION,  /* vector u8, error code u32: the guest raises an exception */
+    S_PAGE_FAULT, /* arg kind u8, arg, access u8: an access the page tables refuse */
+    S_CPUID,      /* leaf u32, subleaf u32: the forced-emulation CPUID exit */
+    S_BACKEND,    /* which u8: the console (even) or xenstore (odd) backend notifies */
+    S_RING,       /* the console backend drains the ring without a notify */
+    S_TIME,       /* ticks u32 (x256): time passes, poll deadlines fire */
+    S_SHINFO,     /* off u16, len u8, bytes: the guest writes its shared_info */
+    S_MULTI,      /* count u8 (mod 16), then count x (op u8, kinds u16, 5 args): a multicall */
+    NR_STEPS
+};
+
+#define MULTI_VA (HC_SCRATCH_VA + 0x1000) /* where S_MULTI puts its list */
+#define MAX_BLOB 8192
+#define FULL_CHECK_EVERY 8192
+
+static unsigned long long nr_inputs;
+static bool full_check_always;
+
+struct cursor {
+    const uint8_t *p;
+    size_t n;
+    bool short_read;
+};
+
+static uint64_t get_n(struct cursor *c, unsigned bytes)
+{
+    uint64_t v = 0;
+    if (c->n < bytes) {
+        c->short_read = true;
+        c->n = 0;
+        return 0;
+    }
+    for (unsigned i = 0; i < bytes; i++)
+        v |= (uint64_t)c->p[i] << (8 * i);
+    c->p += bytes;
+    c->n -= bytes;
+    return v;
+}
+
+/* Up to max bytes of the input, as they are (a blob). */
+static const uint8_t *get_bytes(struct cursor *c, size_t *len)
+{
+    if (*len > c->n)
+        *len = c->n;
+    const uint8_t *p = c->p;
+    c->p += *len;
+    c->n -= *len;
+    return p;
+}
+
+/* Bits 12..51 hold a frame number: the domain's PFN there becomes its MFN. */
+static uint64_t p2m_xlate(const struct hc_dom *hd, uint64_t v)
+{
+    uint64_t pfn = (v & PTE_ADDR_MASK) >> PAGE_SHIFT;
+    uint64_t mfn = (hd->base_mfn + pfn) & (PTE_ADDR_MASK >> PAGE_SHIFT);
+    return (v & ~PTE_ADDR_MASK) | (mfn << PAGE_SHIFT);
+}
+
+/*
+ * An argument: kind (3 bits), then its bytes.
+ *   0: 0             1: u8            2: u64 as is       3: HC_SCRATCH_VA + u16
+ *   4: u64 whose frame field (bits 12..51) is a PFN of the domain, made its
+ *      MFN: a machine address or a PTE value
+ *   5: the domain's PFN u16 as an MFN (beyond its pages: someone else's)
+ *   6: DOMID_SELF    7: u32
+ */
+static uint64_t get_arg(struct cursor *c, const struct hc_dom *hd, unsigned kind)
+{
+    switch (kind & 7) {
+    case 0:
+        return 0;
+    case 1:
+        return get_n(c, 1);
+    case 2:
+        return get_n(c, 8);
+    case 3:
+        return HC_SCRATCH_VA + get_n(c, 2);
+    case 4:
+        return p2m_xlate(hd, get_n(c, 8));
+    case 5:
+        return hd->base_mfn + get_n(c, 2);
+    case 6:
+        return DOMID_SELF;
+    default:
+        return get_n(c, 4);
+    }
+}
+
+static void get_args(struct cursor *c, const struct hc_dom *hd, uint64_t a[5])
+{
+    unsigned kinds = (unsigned)get_n(c, 2);
+    for (int i = 0; i < 5; i++)
+        a[i] = get_arg(c, hd, kinds >> (3 * i));
+}
+
+/* The vCPU that runs for domain i: the first runnable one (vCPU 0 is the only one up). */
+static struct vcpu *running_vcpu(int i)
+{
+    struct domain *d = hc_doms[i].d;
+    for (unsigned k = 0; k < d->max_vcpus; k++)
+        if (vcpu_runnable(&d->vcpus[k]))
+            return &d->vcpus[k];
+    return NULL;
+}
+
+/* Registers as a ring-3 guest can set them: any GPR or RIP, RFLAGS but IOPL/VM, one of two cs. */
+static void set_reg(struct vcpu *v, unsigned int n, uint64_t val)
+{
+    struct cpu_user_regs *r = &v->regs;
+    uint64_t *gprs[] = {&r->rax, &r->rbx, &r->rcx, &r->rdx, &r->rsi, &r->rdi,
+                        &r->rbp, &r->rsp, &r->r8,  &r->r9,  &r->r10, &r->r11,
+                        &r->r12, &r->r13, &r->r14, &r->r15, &r->rip};
+    n %= 19;
+    if (n < 17)
+        *gprs[n] = val;
+    else if (n == 17)
+        r->rflags = (val & ~(uint64_t)(X86_EFLAGS_IOPL | X86_EFLAGS_VM)) | X86_EFLAGS_IF | 2;
+    else
+        r->cs = (val & 1) ? FLAT_RING3_CS32 : FLAT_KERNEL_CS64;
+}
+
+/* `syscall` with the PV ABI's registers: a hypercall in kernel mode, a bounce in user mode. */
+static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5])
+{
+    struct cpu_user_regs *r = &v->regs;
+    r->rax = nr;
+    r->rdi = a[0];
+    r->rsi = a[1];
+    r->rdx = a[2];
+    r->r10 = a[3];
+    r->r8 = a[4];
+    r->rip += 2; /* the machines hand the core the address after the syscall */
+    bool kernel = v->kernel_mode;
+    hc_begin_step(di, kernel ? hypercall_name((unsigned int)nr) : "user-mode syscall");
+    hv_entry_syscall(v);
+    hc_end_step();
+    if (kernel && nr != __HYPERVISOR_iret && !fz_result_valid((long)r->rax))
+        fz_die("hypercall %llu left rax 0x%llx, neither >= 0 nor a Xen errno",
+               (unsigned long long)nr, (unsigned long long)r->rax);
+}
+
+static void step_reloc(int di, struct vcpu *v, uint64_t off, unsigned how)
+{
+    const struct hc_dom *hd = &hc_doms[di];
+    uint64_t val;
+    if (copy_from_guest(v, &val, HC_SCRATCH_VA + off, 8))
+        return;
+    switch (how % 4) {
+    case 0: /* a PFN of this domain -> its MFN */
+        val = hd->base_mfn + val;
+        break;
+    case 1: /* a machine address or PTE with a PFN in bits 12..51 */
+        val = p2m_xlate(hd, val);
+        break;
+    case 2: /* an offset into scratch -> a pointer */
+        val = HC_SCRATCH_VA + val;
+        break;
+    default: /* a PFN of the *other* domain: a foreign MFN, which the core must refuse */
+        val = hc_doms[(di + 1) % HC_NR_DOMS].base_mfn + val;
+        break;
+    }
+    (void)copy_to_guest(v, HC_SCRATCH_VA + off, &val, 8);
+}
+
+/* The exceptions the machines deliver through hv_entry_exception. */
+static bool exception_delivered(unsigned vec)
+{
+    /* Not NMI, #DF, #MC (fatal to the machine) or #PF (its own entry). */
+    return vec != X86_EXC_NMI && vec != X86_EXC_DF && vec != 18 && vec != X86_EXC_PF;
+}
+
+static void step(struct cursor *c)
+{
+    uint8_t op = (uint8_t)get_n(c, 1);
+    int di = (op >> 4) % HC_NR_DOMS;
+    struct hc_dom *hd = &hc_doms[di];
+    struct vcpu *v = running_vcpu(di);
+    uint64_t a[5];
+
+    switch ((op & 15) % NR_STEPS) {
+    case S_HYPERCALL: {
+        uint64_t nr = get_n(c, 1);
+        get_args(c, hd, a);
+        if (!c->short_read && v)
+            do_syscall(di, v, nr, a);
+        return;
+    }
+    case S_MULTI: {
+        unsigned count = (unsigned)get_n(c, 1) % 16;
+        struct multicall_entry e[16];
+        memset(e, 0, sizeof(e));
+        for (unsigned k = 0; k < count; k++) {
+            e[k].op = get_n(c, 1);
+            get_args(c, hd, a);
+            memcpy(e[k].args, a, sizeof(a));
+        }
+        if (c->short_read || !v)
+            return;
+        bool refused = copy_to_guest(v, MULTI_VA, e, count * sizeof(e[0]));
+        hc_changed_outside_step(di);
+        if (refused)
+            return;
+        const uint64_t m[5] = {MULTI_VA, count, 0, 0, 0};
+        do_syscall(di, v, __HYPERVISOR_multicall, m);
+        return;
+    }
+    case S_BLOB: {
+        uint64_t off = get_n(c, 2);
+        size_t len = get_n(c, 2) % (MAX_BLOB + 1);
+        const uint8_t *bytes = get_bytes(c, &len);
+        if (c->short_read || !v)
+            return;
+        (void)copy_to_guest(v, HC_SCRATCH_VA + off, bytes, len); /* refused: nor could the guest */
+        hc_changed_outside_step(di);
+        return;
+    }
+    case S_RELOC: {
+        uint64_t off = get_n(c, 2);
+        unsigned how = (unsigned)get_n(c, 1);
+        if (c->short_read || !v)
+            return;
+        step_reloc(di, v, off, how);
+        hc_changed_outside_step(di);
+        return;
+    }
+    case S_SETREG: {
+        unsigned reg = (unsigned)get_n(c, 1), kind = (unsigned)get_n(c, 1);
+        uint64_t val = get_arg(c, hd, kind);
+        if (c->short_read || !v)
+            return;
+        set_reg(v, reg, val);
+        hc_changed_outside_step(di);
+        return;
+    }
+    case S_EXCEPTION: {
+        unsigned vec = (unsigned)get_n(c, 1);
+        uint32_t ec = (uint32_t)get_n(c, 4);
+        if (c->short_read || !v || !exception_delivered(vec))
+            return;
+        hc_begin_step(di, "exception");
+        hv_entry_exception(v, vec, ec);
+        hc_end_step();
+        return;
+    }
+    case S_PAGE_FAULT: {
+        unsigned kind = (unsigned)get_n(c, 1);
+        uint64_t va = get_arg(c, hd, kind), maddr;
+        int access = (int)(get_n(c, 1) % 3);
+        if (c->short_read || !v)
+            return;
+        /* A consistent MMU faults only where the tables refuse (no stale shadow here). */
+        fz.track = false;
+        uint64_t x = mm_translate(v, va, access, &maddr);
+        fz.track = true;
+        if (!(x & MM_XLAT_FAULT))
+            return;
+        hc_begin_step(di, "page fault");
+        hv_entry_page_fault(v, va, access);
+        hc_end_step();
+        return;
+    }
+    case S_CPUID: {
+        uint64_t leaf = get_n(c, 4), sub = get_n(c, 4);
+        if (c->short_read || !v)
+            return;
+        v->regs.rax = leaf;
+        v->regs.rcx = sub;
+        v->regs.rip += 2;
+        hc_begin_step(di, "cpuid");
+        hv_entry_cpuid(v);
+        hc_end_step();
+        return;
+    }
+    case S_BACKEND: {
+        unsigned which = (unsigned)get_n(c, 1);
+        struct domain *d = hd->d;
+        uint32_t port = (which & 1) ? d->store_port : d->console_port;
+        /* The machines only send on ports that are theirs. */
+        if (c->short_read || port >= HV_NR_EVTCHN || d->evtchn[port].state != ECS_INTERDOMAIN ||
+            d->evtchn[port].backend == EVB_NONE)
+            return;
+        hc_begin_step(di, "backend notify");
+        evtchn_backend_send(d, port);
+        hc_end_step();
+        return;
+    }
+    case S_RING: {
+        char buf[CONSOLE_RING_OUT_BYTES];
+        const char *why = NULL;
+        hc_begin_step(di, "console ring drain");
+        int n = console_ring_consume(hd->d, buf, &why);
+        hc_end_step();
+        if (!(n >= 0 && n <= CONSOLE_RING_OUT_BYTES) &&
+            !((n == -XEN_ENOENT || n == -XEN_EINVAL) && why && *why))
+            fz_die("console_ring_consume(d%u) = %d (%s)", hd->d->domid, n, why ? why : "-");
+        return;
+    }
+    case S_TIME: {
+        uint64_t ticks = get_n(c, 4);
+        if (c->short_read)
+            return;
+        fz.tsc += ticks << 8;
+        hc_begin_step(-1, "time");
+        sched_run_timers();
+        hc_end_step();
+        return;
+    }
+    case S_SHINFO: {
+        uint64_t off = get_n(c, 2) % PAGE_SIZE;
+        size_t len = get_n(c, 1);
+        if (len > PAGE_SIZE - off)
+            len = PAGE_SIZE - off;
+        const uint8_t *bytes = get_bytes(c, &len);
+        if (c->short_read || !v)
+            return;
+        /* The guest maps its shared_info writable (as Linux does) and writes it. */
+        memcpy(fz.ram + hd->shinfo_mfn * PAGE_SIZE + off, bytes, len);
+        hc_changed_outside_step(di);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    hc_machine_init();
+    full_check_always = getenv("FUZZ_FULL_CHECK") != NULL;
+    return 0;
+}
+
+static const uint8_t console_text[256] = "fuzz console input\nline two\n";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct cursor c = {data, size, false};
+    uint8_t flags = (uint8_t)get_n(&c, 1), con = (uint8_t)get_n(&c, 1);
+    uint64_t tsc_adv = get_n(&c, 2);
+
+    /* The start state the header asks for (all zero: the snapshot as it is). */
+    fz.tsc += tsc_adv << 12;
+    if (flags & 8) {
+        fz.con_in = console_text;
+        fz.con_in_len = con;
+    }
+    struct vcpu *v1 = &hc_doms[1].d->vcpus[0];
+    if ((flags & 1) && mfn_x(v1->guest_table_user)) {
+        pv_toggle_guest_mode(v1);
+        hc_changed_outside_step(1);
+    }
+    if (flags & 2) {
+        domain_crash(hc_doms[1].d, "fuzz: started crashed");
+        hc_changed_outside_step(1);
+    }
+    if (flags & 4)
+        hc_start_exhausted();
+
+    hc_budget_reset();
+    bool abandoned = false;
+    if (setjmp(hc_budget_jmp) == 0) {
+        while (c.n)
+            step(&c);
+    } else {
+        abandoned = true; /* left inside the core: nothing more to check, all to restore */
+        if (hc_trace_steps)
+            fprintf(stderr, "input abandoned: over its work budget\n");
+    }
+
+    hc_restore(abandoned);
+    if (full_check_always || ++nr_inputs % FULL_CHECK_EVERY == 0)
+        hc_full_check();
+    return 0;
+}

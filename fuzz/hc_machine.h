@@ -1,0 +1,69 @@
+/* The hypercall target's machine: built domains, snapshot and restore, and the checks around a
+ * step. */
+#ifndef FUZZ_HC_MACHINE_H
+#define FUZZ_HC_MACHINE_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/sched.h"
+
+/*
+ * Two domains built once from the unit tests' minimal PV image and then
+ * snapshotted; see hc_machine.c for what each looks like. Every input starts
+ * from the snapshot.
+ */
+#define HC_NR_DOMS 2
+#define HC_NR_FRAMES 640ULL
+#define HC_SCRATCH_VA 0x80000ULL /* PFNs 0x80..0x9f: free, mapped RW|USER by the builder */
+#define HC_SCRATCH_LEN 0x20000ULL
+
+struct hc_dom {
+    struct domain *d;
+    uint64_t base_mfn; /* MFN of PFN 0: the builder gives a domain one run of frames */
+    uint64_t nr_pages;
+    uint64_t shinfo_mfn;
+};
+extern struct hc_dom hc_doms[HC_NR_DOMS];
+
+/* Build the domains, take the snapshot, hook the fake machine. */
+void hc_machine_init(void);
+
+/*
+ * Back to the snapshot. `all` after an abandoned step, whose changes were
+ * never compared; otherwise only what the input changed is copied back.
+ */
+void hc_restore(bool all);
+/* The whole machine against the snapshot (slow; every few thousand inputs). */
+void hc_full_check(void);
+
+/*
+ * A step: the core runs for one guest exit (actor = index into hc_doms) or
+ * for the machine itself (actor -1, time passing). hc_end_step checks
+ * everything the step could have broken and aborts with a reason if it did.
+ */
+void hc_begin_step(int actor, const char *what);
+void hc_end_step(void);
+
+/*
+ * A step that makes the core do more work than an input deserves is
+ * abandoned: the core is left with longjmp(hc_budget_jmp, 1) (the restore
+ * puts everything back). The target sets the jmp_buf before its steps.
+ */
+extern jmp_buf hc_budget_jmp;
+void hc_budget_reset(void);
+
+/*
+ * The target changed domain di outside a step, as its guest would (its
+ * registers, its memory, maybe its mapped shared_info) or the machine
+ * before the first step: later steps compare with the new state.
+ */
+void hc_changed_outside_step(int di);
+/* Failure injection before the first step: every free frame reserved for the hypervisor. */
+void hc_start_exhausted(void);
+
+/* FUZZ_TRACE=1: print each step and its result (for reading a crash input). */
+extern bool hc_trace_steps;
+
+#endif
