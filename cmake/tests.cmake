@@ -34,3 +34,6 @@ endif()
 
 # The bare-metal build: ISO tooling and simulator-versus-QEMU differential tests.
 include(${CMAKE_SOURCE_DIR}/cmake/baremetal-tests.cmake OPTIONAL)
+
+# libFuzzer smoke tests of fuzz/ (label fuzz).
+include(${CMAKE_SOURCE_DIR}/cmake/fuzz-tests.cmake OPTIONAL)

@@ -34,16 +34,17 @@
  *   out is dropped; a guest step of a domain with no runnable vCPU is
  *   skipped (the machine would not run it).
  *
- * Guest pointers: structures go into the domain's scratch area (S_BLOB) and
- * arguments can point there (argument kind 3). The fuzzer cannot know where
- * the builder put a domain, so MFNs are written as PFNs and translated
- * (argument kinds 4, 5; S_RELOC for values inside structures).
+ * Guest pointers: structures go into guest memory (S_BLOB, usually the
+ * scratch area) and arguments can point there (argument kind 3: scratch +
+ * u16). The fuzzer cannot know where the builder put a domain, so MFNs are
+ * written as PFNs and translated (argument kinds 4 and 5, and S_RELOC for
+ * values inside structures).
  */
 
 enum step {
     S_HYPERCALL,  /* nr u8, arg kinds u16 (3 bits each), 5 args: `syscall` in the guest */
-    S_BLOB,       /* off u16, len u16, bytes: the guest writes HC_SCRATCH_VA + off */
-    S_RELOC,      /* off u16, how u8: rewrite the u64 at HC_SCRATCH_VA + off (see step_reloc) */
+    S_BLOB,       /* arg kind u8, arg (a VA), len u16, bytes: the guest writes its memory */
+    S_RELOC,      /* arg kind u8, arg (a VA), how u8: rewrite the u64 there (see step_reloc) */
     S_SETREG,     /* reg u8, arg kind u8, arg: the guest sets a register */
     S_EXCEPTION,  /* vector u8, error code u32: the guest raises an exception */
     S_PAGE_FAULT, /* arg kind u8, arg, access u8: an access the page tables refuse */
@@ -186,11 +187,11 @@ static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5])
                (unsigned long long)nr, (unsigned long long)r->rax);
 }
 
-static void step_reloc(int di, struct vcpu *v, uint64_t off, unsigned how)
+static void step_reloc(int di, struct vcpu *v, uint64_t va, unsigned how)
 {
     const struct hc_dom *hd = &hc_doms[di];
     uint64_t val;
-    if (copy_from_guest(v, &val, HC_SCRATCH_VA + off, 8))
+    if (copy_from_guest(v, &val, va, 8))
         return;
     switch (how % 4) {
     case 0: /* a PFN of this domain -> its MFN */
@@ -206,7 +207,7 @@ static void step_reloc(int di, struct vcpu *v, uint64_t off, unsigned how)
         val = hc_doms[(di + 1) % HC_NR_DOMS].base_mfn + val;
         break;
     }
-    (void)copy_to_guest(v, HC_SCRATCH_VA + off, &val, 8);
+    (void)copy_to_guest(v, va, &val, 8);
 }
 
 /* The exceptions the machines deliver through hv_entry_exception. */
@@ -252,21 +253,23 @@ static void step(struct cursor *c)
         return;
     }
     case S_BLOB: {
-        uint64_t off = get_n(c, 2);
+        unsigned kind = (unsigned)get_n(c, 1);
+        uint64_t va = get_arg(c, hd, kind);
         size_t len = get_n(c, 2) % (MAX_BLOB + 1);
         const uint8_t *bytes = get_bytes(c, &len);
         if (c->short_read || !v)
             return;
-        (void)copy_to_guest(v, HC_SCRATCH_VA + off, bytes, len); /* refused: nor could the guest */
+        (void)copy_to_guest(v, va, bytes, len); /* refused: nor could the guest */
         hc_changed_outside_step(di);
         return;
     }
     case S_RELOC: {
-        uint64_t off = get_n(c, 2);
+        unsigned kind = (unsigned)get_n(c, 1);
+        uint64_t va = get_arg(c, hd, kind);
         unsigned how = (unsigned)get_n(c, 1);
         if (c->short_read || !v)
             return;
-        step_reloc(di, v, off, how);
+        step_reloc(di, v, va, how);
         hc_changed_outside_step(di);
         return;
     }
@@ -391,8 +394,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz.con_in = console_text;
         fz.con_in_len = con;
     }
-    struct vcpu *v1 = &hc_doms[1].d->vcpus[0];
-    if ((flags & 1) && mfn_x(v1->guest_table_user)) {
+    struct vcpu *v1 = running_vcpu(1);
+    if ((flags & 1) && v1 && mfn_x(v1->guest_table_user)) {
         pv_toggle_guest_mode(v1);
         hc_changed_outside_step(1);
     }

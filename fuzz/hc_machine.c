@@ -367,9 +367,10 @@ void hc_begin_step(int actor, const char *what)
             if (vcpu_runnable(&d->vcpus[k]))
                 st.runnable_before[i] |= (uint8_t)(1u << k);
     }
-    if (hc_trace_steps)
-        fprintf(stderr, "step: %s by %s%u\n", what, actor < 0 ? "the machine" : "d",
-                actor < 0 ? 0 : st.actor_dom);
+    if (hc_trace_steps && actor < 0)
+        fprintf(stderr, "step: %s (the machine)\n", what);
+    else if (hc_trace_steps)
+        fprintf(stderr, "step: %s by d%u\n", what, st.actor_dom);
     st.active = true;
 }
 
