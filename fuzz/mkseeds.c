@@ -133,6 +133,14 @@ static void reloc(struct seed *s, int dom, uint64_t off, unsigned how)
     put(s, how, 1);
 }
 
+static void reloc_at(struct seed *s, int dom, struct arg va, unsigned how)
+{
+    op(s, dom, S_RELOC);
+    put(s, va.kind, 1);
+    put_arg_value(s, va);
+    put(s, how, 1);
+}
+
 static void setreg(struct seed *s, int dom, unsigned reg, struct arg a)
 {
     op(s, dom, S_SETREG);
@@ -154,6 +162,27 @@ static void save(const char *dir, const struct seed *s, const char *fmt, ...)
         perror(path);
         exit(1);
     }
+}
+
+/*
+ * Structures with padding are filled field by field over zeroed memory, so
+ * the seeds are the same bytes on every run.
+ */
+static void ext(struct mmuext_op *o, unsigned cmd, uint64_t arg1, uint64_t arg2)
+{
+    memset(o, 0, sizeof(*o));
+    o->cmd = cmd;
+    o->arg1.mfn = arg1;
+    o->arg2.src_mfn = arg2;
+}
+
+static void trap(struct trap_info *t, uint8_t vector, uint8_t flags, uint64_t address)
+{
+    memset(t, 0, sizeof(*t));
+    t->vector = vector;
+    t->flags = flags;
+    t->cs = address ? FLAT_KERNEL_CS64 : 0;
+    t->address = address;
 }
 
 /* The L1 entry mapping va (below 2 MiB), as a guest-physical address. */
@@ -185,8 +214,10 @@ static void seeds_basic(void)
     struct seed s;
 
     start(&s, 0, 0);
-    struct trap_info t[3] = {{13, 0, FLAT_KERNEL_CS64, 0x100400},
-                             {0x80, 3, FLAT_KERNEL_CS64, 0x100600}};
+    struct trap_info t[3];
+    trap(&t[0], 13, 0, 0x100400);
+    trap(&t[1], 0x80, 3, 0x100600);
+    trap(&t[2], 0, 0, 0);
     blob(&s, 0, 0, t, sizeof(t));
     hc(&s, 0, __HYPERVISOR_set_trap_table, AS(0), A0, A0, A0);
     hc(&s, 0, __HYPERVISOR_set_trap_table, A0, A0, A0, A0);
@@ -241,7 +272,11 @@ static void seeds_basic(void)
                                        CALLBACKTYPE_syscall, CALLBACKTYPE_nmi, 9};
     for (size_t i = 0; i < sizeof(cbtypes) / sizeof(cbtypes[0]); i++) {
         start(&s, 0, 0);
-        struct callback_register cb = {cbtypes[i], CALLBACKF_mask_events, 0x100700};
+        struct callback_register cb;
+        memset(&cb, 0, sizeof(cb));
+        cb.type = cbtypes[i];
+        cb.flags = CALLBACKF_mask_events;
+        cb.address = 0x100700;
         blob(&s, 0, 0, &cb, sizeof(cb));
         hc(&s, 0, __HYPERVISOR_callback_op, A8(CALLBACKOP_register), AS(0), A0, A0);
         hc(&s, 0, __HYPERVISOR_callback_op, A8(CALLBACKOP_unregister), AS(0), A0, A0);
@@ -296,10 +331,11 @@ static void seeds_mm(void)
     /* mmuext_op: pin an L1 (made read-only first), flushes, unpin; new user baseptr. */
     start(&s, 0, 0);
     make_ro(&s, 0, 0x98000);
-    struct mmuext_op ops[4] = {{MMUEXT_PIN_L1_TABLE, {0x98}, {0}},
-                               {MMUEXT_TLB_FLUSH_LOCAL, {0}, {0}},
-                               {MMUEXT_INVLPG_LOCAL, {0x98000}, {0}},
-                               {MMUEXT_UNPIN_TABLE, {0x98}, {0}}};
+    struct mmuext_op ops[4];
+    ext(&ops[0], MMUEXT_PIN_L1_TABLE, 0x98, 0);
+    ext(&ops[1], MMUEXT_TLB_FLUSH_LOCAL, 0, 0);
+    ext(&ops[2], MMUEXT_INVLPG_LOCAL, 0x98000, 0);
+    ext(&ops[3], MMUEXT_UNPIN_TABLE, 0x98, 0);
     blob(&s, 0, 0, ops, sizeof(ops));
     reloc(&s, 0, 8, 0);
     reloc(&s, 0, 3 * 24 + 8, 0);
@@ -307,17 +343,53 @@ static void seeds_mm(void)
     save("hypercall", &s, "hc-26-mmuext_op-pin");
 
     start(&s, 0, 0);
-    struct mmuext_op nb[2] = {{MMUEXT_NEW_USER_BASEPTR, {0x108}, {0}},
-                              {MMUEXT_NEW_BASEPTR, {0x108}, {0}}};
+    struct mmuext_op nb[2];
+    ext(&nb[0], MMUEXT_NEW_USER_BASEPTR, 0x108, 0);
+    ext(&nb[1], MMUEXT_NEW_BASEPTR, 0x108, 0);
     blob(&s, 0, 0, nb, sizeof(nb));
     reloc(&s, 0, 8, 0);
     reloc(&s, 0, 24 + 8, 0);
     hc(&s, 0, __HYPERVISOR_mmuext_op, AS(0), A8(2), A0, ASELF);
     save("hypercall", &s, "hc-26-mmuext_op-baseptr");
 
+    /* An update of an L4 slot that belongs to the hypervisor (256): refused. */
+    start(&s, 0, 0);
+    struct mmu_update xen_slot = {(0x108ULL << 12) + 256 * 8, (0x90ULL << 12) | P | RW | US};
+    blob(&s, 0, 0, &xen_slot, sizeof(xen_slot));
+    reloc(&s, 0, 0, 1);
+    reloc(&s, 0, 8, 1);
+    hc(&s, 0, __HYPERVISOR_mmu_update, AS(0), A8(1), A0, ASELF);
+    save("hypercall", &s, "hc-01-mmu_update-xen-slot");
+
+    /*
+     * A new four-level hierarchy in free pages 0xa0..0xa3 mapping page 0xa4,
+     * written while the pages are plain data, then made read-only, pinned
+     * (validation recurses down to the L1), switched to, and back.
+     */
+    start(&s, 0, 0);
+    const uint64_t lvl[4] = {0xa0, 0xa1, 0xa2, 0xa3}; /* L4, L3, L2, L1 */
+    for (int i = 0; i < 4; i++) {
+        uint64_t e = ((i < 3 ? lvl[i + 1] : 0xa4) << 12) | P | RW | US;
+        blob_at(&s, 0, A32(lvl[i] << 12), &e, sizeof(e));
+        reloc_at(&s, 0, A32(lvl[i] << 12), 1);
+    }
+    for (int i = 0; i < 4; i++)
+        make_ro(&s, 0, lvl[i] << 12);
+    struct mmuext_op tree[3];
+    ext(&tree[0], MMUEXT_PIN_L4_TABLE, 0xa0, 0);
+    ext(&tree[1], MMUEXT_NEW_BASEPTR, 0xa0, 0);
+    ext(&tree[2], MMUEXT_NEW_BASEPTR, 0x108, 0);
+    blob(&s, 0, 0, tree, sizeof(tree));
+    for (int i = 0; i < 3; i++)
+        reloc(&s, 0, 24 * i + 8, 0);
+    hc(&s, 0, __HYPERVISOR_mmuext_op, AS(0), A8(1), A0, ASELF);
+    hc(&s, 0, __HYPERVISOR_multicall, A0, A0, A0, A0);
+    save("hypercall", &s, "hc-26-mmuext_op-new-tables");
+
     /* A page-table frame of the other domain: must be refused. */
     start(&s, 0, 0);
-    struct mmuext_op foreign = {MMUEXT_PIN_L4_TABLE, {0x108}, {0}};
+    struct mmuext_op foreign;
+    ext(&foreign, MMUEXT_PIN_L4_TABLE, 0x108, 0);
     blob(&s, 0, 0, &foreign, sizeof(foreign));
     reloc(&s, 0, 8, 3);
     hc(&s, 0, __HYPERVISOR_mmuext_op, AS(0), A8(1), A0, ASELF);
