@@ -167,6 +167,26 @@ static void set_reg(struct vcpu *v, unsigned int n, uint64_t val)
         r->cs = (val & 1) ? FLAT_RING3_CS32 : FLAT_KERNEL_CS64;
 }
 
+/*
+ * The memory-management calls that do one thing: when they fail, they did
+ * nothing (Xen releases what a failed validation took). Batches of more
+ * than one request stop at the first failure after doing the others.
+ */
+static bool fails_atomically(uint64_t nr, const uint64_t a[5])
+{
+    switch (nr) {
+    case __HYPERVISOR_update_va_mapping:
+    case __HYPERVISOR_set_gdt:
+    case __HYPERVISOR_update_descriptor:
+        return true;
+    case __HYPERVISOR_mmu_update:
+    case __HYPERVISOR_mmuext_op:
+        return a[1] <= 1;
+    default:
+        return false;
+    }
+}
+
 /* `syscall` with the PV ABI's registers: a hypercall in kernel mode, a bounce in user mode. */
 static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5])
 {
@@ -181,10 +201,16 @@ static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5])
     bool kernel = v->kernel_mode;
     hc_begin_step(di, kernel ? hypercall_name((unsigned int)nr) : "user-mode syscall");
     hv_entry_syscall(v);
-    hc_end_step();
-    if (kernel && nr != __HYPERVISOR_iret && !fz_result_valid((long)r->rax))
+    bool changed = hc_end_step();
+    if (!kernel)
+        return;
+    long rc = (long)r->rax;
+    if (nr != __HYPERVISOR_iret && !fz_result_valid(rc))
         fz_die("hypercall %llu left rax 0x%llx, neither >= 0 nor a Xen errno",
                (unsigned long long)nr, (unsigned long long)r->rax);
+    if (rc < 0 && changed && fails_atomically(nr, a))
+        fz_die("%s failed (%ld) but changed the frame table or a vCPU's page tables or GDT",
+               hypercall_name((unsigned int)nr), rc);
 }
 
 static void step_reloc(int di, struct vcpu *v, uint64_t va, unsigned how)
@@ -382,7 +408,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static const uint8_t console_text[256] = "fuzz console input\nline two\n";
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/*
+ * Run one input from the snapshot and put the snapshot back. With
+ * `fingerprint`, return a hash of what the input did (every trace record,
+ * and each domain's vCPUs and memory at the end) for the determinism check.
+ */
+static uint64_t run(const uint8_t *data, size_t size, bool fingerprint)
 {
     struct cursor c = {data, size, false};
     uint8_t flags = (uint8_t)get_n(&c, 1), con = (uint8_t)get_n(&c, 1);
@@ -417,8 +448,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "input abandoned: over its work budget\n");
     }
 
+    uint64_t h = hc_trace_hash;
+    if (fingerprint) {
+        for (int i = 0; i < HC_NR_DOMS; i++) {
+            const struct domain *d = hc_doms[i].d;
+            h = hc_hash(h, d->vcpus, d->max_vcpus * sizeof(d->vcpus[0]));
+            h = hc_hash(h, &d->is_shutting_down, sizeof(d->is_shutting_down));
+        }
+        for (size_t i = 0; i < fz.nr_touched; i++)
+            h = hc_hash(h, fz.ram + (uint64_t)fz.touch_at[i] * PAGE_SIZE, PAGE_SIZE);
+    }
     hc_restore(abandoned);
-    if (full_check_always || ++nr_inputs % FULL_CHECK_EVERY == 0)
-        hc_full_check();
+    return h;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    /*
+     * Every few thousand inputs (every input with FUZZ_FULL_CHECK=1): the
+     * machine must be the snapshot again, and the same input run again
+     * must do the same (which a restore that forgot something, or a read
+     * of uninitialised state in the core, would break).
+     */
+    bool full = full_check_always || ++nr_inputs % FULL_CHECK_EVERY == 0;
+    uint64_t h = run(data, size, full);
+    if (!full)
+        return 0;
+    hc_full_check();
+    if (run(data, size, true) != h)
+        fz_die("the same input ran differently the second time (FUZZ_TRACE=1 shows both runs)");
+    hc_full_check();
     return 0;
 }

@@ -44,7 +44,8 @@ void hc_full_check(void);
  * everything the step could have broken and aborts with a reason if it did.
  */
 void hc_begin_step(int actor, const char *what);
-void hc_end_step(void);
+/* Returns whether memory state (the frame table, a vCPU's page tables or GDT) changed. */
+bool hc_end_step(void);
 
 /*
  * A step that makes the core do more work than an input deserves is
@@ -65,5 +66,9 @@ void hc_start_exhausted(void);
 
 /* FUZZ_TRACE=1: print each step and its result (for reading a crash input). */
 extern bool hc_trace_steps;
+
+/* FNV-1a of every trace record since the last hc_restore: what the input made the core say. */
+extern uint64_t hc_trace_hash;
+uint64_t hc_hash(uint64_t h, const void *p, size_t n);
 
 #endif

@@ -22,9 +22,10 @@
  *   - frame-table and M2P entries of such frames are unchanged, and no
  *     frame changed owner; no frame was allocated or freed;
  *   - the other domain's state and shared_info are unchanged;
- *   - mm_check_invariants returns 0 (run when the frame table, a page-table
- *     frame or a vCPU's base pointers or GDT changed: otherwise its answer
- *     cannot have changed);
+ *   - mm_check_invariants returns 0, and every frame's ref_count is the
+ *     number of page-table entries naming it (both run when the frame table,
+ *     a page-table frame or a vCPU's base pointers or GDT changed: otherwise
+ *     their answer cannot have changed);
  *   - every vCPU that is up runs in ring 3 without IOPL, has a kernel page
  *     table, and a user one when in user mode; a shut-down domain has all
  *     vCPUs down; a vCPU that stopped being runnable was descheduled;
@@ -123,10 +124,25 @@ static void on_touch(uint64_t mfn)
     first_touch(mfn);
 }
 
+uint64_t hc_trace_hash;
+
+uint64_t hc_hash(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 static void on_trace(const struct trace_rec *r)
 {
     if (!st.active)
         return;
+    uint64_t fields[6] = {r->kind, r->dom, r->vcpu, r->nr, (uint64_t)r->result, r->nargs};
+    hc_trace_hash = hc_hash(hc_trace_hash, fields, sizeof(fields));
+    hc_trace_hash = hc_hash(hc_trace_hash, r->args, sizeof(r->args));
+    if (r->textlen && r->text)
+        hc_trace_hash = hc_hash(hc_trace_hash, r->text, r->textlen);
     if (st.actor < 0)
         fz_die("%s: trace record kind %u while no domain acted", st.what, r->kind);
     if (r->dom != st.actor_dom)
@@ -326,12 +342,45 @@ static bool check_frame_table(void)
     return changed;
 }
 
-void hc_end_step(void)
+/*
+ * 5. General references, which mm_check_invariants does not count: a
+ * frame's ref_count is the number of present entries naming it in the
+ * page tables in use (type_count > 0; an L4's hypervisor slots excepted),
+ * as get_page_from_entry/put_page_from_entry keep it. A leak or a double
+ * put on some path shows here.
+ */
+static void check_ref_counts(void)
+{
+    static uint32_t want[HC_NR_FRAMES];
+    const struct page_info *ft = hv_mem.frame_table;
+    memset(want, 0, sizeof(want));
+    for (uint64_t m = 0; m < HC_NR_FRAMES; m++) {
+        if (!is_pt(&ft[m]))
+            continue;
+        const uint64_t *t = (const uint64_t *)hc_frame(fz.ram, m);
+        for (unsigned i = 0; i < 512; i++) {
+            uint64_t e = t[i], target = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+            if (!(e & _PAGE_PRESENT) || (ft[m].type == PGT_l4 && i >= 256 && i <= 271))
+                continue;
+            if (target < HC_NR_FRAMES) /* (an entry beyond RAM: mm_check_invariants says so) */
+                want[target]++;
+        }
+    }
+    for (uint64_t m = 0; m < HC_NR_FRAMES; m++)
+        if (ft[m].ref_count != want[m])
+            fz_die("%s by d%u: frame 0x%llx (owner 0x%x, type %u/%u) has ref_count %u, but %u "
+                   "page-table entries name it",
+                   st.what, st.actor_dom, (unsigned long long)m, ft[m].owner, ft[m].type,
+                   ft[m].type_count, ft[m].ref_count, want[m]);
+}
+
+bool hc_end_step(void)
 {
     st.active = false;
     fz.track = false; /* the checks read RAM through the core: not the guest's doing */
     bool need_inv = check_frames();
-    need_inv |= check_frame_table();
+    bool mem_changed = check_frame_table();
+    need_inv |= mem_changed;
 
     /* 3. Domains: the others unchanged; the actor (all, for the machine) checked and stale. */
     for (int i = 0; i < HC_NR_DOMS; i++) {
@@ -344,7 +393,9 @@ void hc_end_step(void)
             continue;
         }
         hcs.dom[i].stale = true;
-        need_inv |= refs_changed(i);
+        bool refs = refs_changed(i);
+        need_inv |= refs;
+        mem_changed |= refs;
         check_vcpus(i);
     }
 
@@ -357,12 +408,15 @@ void hc_end_step(void)
         char why[256] = "";
         if (hc_check_invariants(why, sizeof(why)))
             fz_die("%s by d%u: mm_check_invariants: %s", st.what, st.actor_dom, why);
+        check_ref_counts();
     }
     fz.track = true;
+    return mem_changed;
 }
 
 void hc_step_reset(void)
 {
+    hc_trace_hash = 0xcbf29ce484222325ULL;
     st.active = false;
     fz.track = true;
 }

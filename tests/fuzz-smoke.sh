@@ -63,7 +63,7 @@ for t in "${targets[@]}"; do
   fi
   if [ ${#regs[@]} -gt 0 ]; then
     if ! FUZZ_FULL_CHECK=1 "$bin" "${regs[@]}" >"$findings/regressions.log" 2>&1; then
-      echo "fuzz-smoke: $t: a regression input fails again:" >&2
+      echo "fuzz-smoke: $t: a regression input fails (a bug not fixed yet, or back):" >&2
       grep -E "fuzz oracle|ERROR|panic|runtime error|Running:" "$findings/regressions.log" |
         tail -n 8 >&2 || true
       echo "  full log: $findings/regressions.log" >&2
