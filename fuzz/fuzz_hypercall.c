@@ -191,6 +191,7 @@ static bool fails_atomically(uint64_t nr, const uint64_t a[5])
 static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5])
 {
     struct cpu_user_regs *r = &v->regs;
+    hc_changed_outside_step(di); /* the guest loads the registers */
     r->rax = nr;
     r->rdi = a[0];
     r->rsi = a[1];
@@ -270,8 +271,8 @@ static void step(struct cursor *c)
         }
         if (c->short_read || !v)
             return;
-        bool refused = copy_to_guest(v, MULTI_VA, e, count * sizeof(e[0]));
         hc_changed_outside_step(di);
+        bool refused = copy_to_guest(v, MULTI_VA, e, count * sizeof(e[0]));
         if (refused)
             return;
         const uint64_t m[5] = {MULTI_VA, count, 0, 0, 0};
@@ -285,8 +286,8 @@ static void step(struct cursor *c)
         const uint8_t *bytes = get_bytes(c, &len);
         if (c->short_read || !v)
             return;
-        (void)copy_to_guest(v, va, bytes, len); /* refused: nor could the guest */
         hc_changed_outside_step(di);
+        (void)copy_to_guest(v, va, bytes, len); /* refused: nor could the guest */
         return;
     }
     case S_RELOC: {
@@ -295,8 +296,8 @@ static void step(struct cursor *c)
         unsigned how = (unsigned)get_n(c, 1);
         if (c->short_read || !v)
             return;
-        step_reloc(di, v, va, how);
         hc_changed_outside_step(di);
+        step_reloc(di, v, va, how);
         return;
     }
     case S_SETREG: {
@@ -304,8 +305,8 @@ static void step(struct cursor *c)
         uint64_t val = get_arg(c, hd, kind);
         if (c->short_read || !v)
             return;
-        set_reg(v, reg, val);
         hc_changed_outside_step(di);
+        set_reg(v, reg, val);
         return;
     }
     case S_EXCEPTION: {
@@ -339,6 +340,7 @@ static void step(struct cursor *c)
         uint64_t leaf = get_n(c, 4), sub = get_n(c, 4);
         if (c->short_read || !v)
             return;
+        hc_changed_outside_step(di);
         v->regs.rax = leaf;
         v->regs.rcx = sub;
         v->regs.rip += 2;
@@ -390,8 +392,8 @@ static void step(struct cursor *c)
         if (c->short_read || !v)
             return;
         /* The guest maps its shared_info writable (as Linux does) and writes it. */
-        memcpy(fz.ram + hd->shinfo_mfn * PAGE_SIZE + off, bytes, len);
         hc_changed_outside_step(di);
+        memcpy(fz.ram + hd->shinfo_mfn * PAGE_SIZE + off, bytes, len);
         return;
     }
     default:
@@ -418,6 +420,7 @@ static uint64_t run(const uint8_t *data, size_t size, bool fingerprint)
     struct cursor c = {data, size, false};
     uint8_t flags = (uint8_t)get_n(&c, 1), con = (uint8_t)get_n(&c, 1);
     uint64_t tsc_adv = get_n(&c, 2);
+    hc_fingerprint = fingerprint;
 
     /* The start state the header asks for (all zero: the snapshot as it is). */
     fz.tsc += tsc_adv << 12;
@@ -427,12 +430,12 @@ static uint64_t run(const uint8_t *data, size_t size, bool fingerprint)
     }
     struct vcpu *v1 = running_vcpu(1);
     if ((flags & 1) && v1 && mfn_x(v1->guest_table_user)) {
-        pv_toggle_guest_mode(v1);
         hc_changed_outside_step(1);
+        pv_toggle_guest_mode(v1);
     }
     if (flags & 2) {
-        domain_crash(hc_doms[1].d, "fuzz: started crashed");
         hc_changed_outside_step(1);
+        domain_crash(hc_doms[1].d, "fuzz: started crashed");
     }
     if (flags & 4)
         hc_start_exhausted();
@@ -442,6 +445,7 @@ static uint64_t run(const uint8_t *data, size_t size, bool fingerprint)
     if (setjmp(hc_budget_jmp) == 0) {
         while (c.n)
             step(&c);
+        hc_end_input();
     } else {
         abandoned = true; /* left inside the core: nothing more to check, all to restore */
         if (hc_trace_steps)

@@ -57,6 +57,8 @@ void hc_rebase(int i);
 /* mm_check_invariants of the uninstrumented copy of mm.c, on the live frame table. */
 int hc_check_invariants(char *why, size_t whylen);
 
+/* hc_step.c: the steps by others since domain i last acted left it alone (or abort). */
+void hc_verify_unchanged(int i);
 /* hc_step.c: hook the fake machine; forget the step in progress (restore). */
 void hc_step_init(void);
 void hc_step_reset(void);

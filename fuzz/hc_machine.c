@@ -96,6 +96,7 @@ void hc_rebase(int i)
 
 void hc_changed_outside_step(int di)
 {
+    hc_verify_unchanged(di); /* what the others did to it, before its guest changes it */
     hcs.dom[di].stale = true;
 }
 

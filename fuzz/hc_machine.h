@@ -44,6 +44,8 @@ void hc_full_check(void);
  * everything the step could have broken and aborts with a reason if it did.
  */
 void hc_begin_step(int actor, const char *what);
+/* After the last step of an input (not abandoned): the checks deferred until then. */
+void hc_end_input(void);
 /* Returns whether memory state (the frame table, a vCPU's page tables or GDT) changed. */
 bool hc_end_step(void);
 
@@ -56,9 +58,10 @@ extern jmp_buf hc_budget_jmp;
 void hc_budget_reset(void);
 
 /*
- * The target changed domain di outside a step, as its guest would (its
- * registers, its memory, maybe its mapped shared_info) or the machine
- * before the first step: later steps compare with the new state.
+ * The target is about to change domain di outside a step, as its guest
+ * would (its registers, its memory, maybe its mapped shared_info) or the
+ * machine before the first step: call it *before* the change (what other
+ * steps did to di is verified first); later steps compare with the new state.
  */
 void hc_changed_outside_step(int di);
 /* Failure injection before the first step: every free frame reserved for the hypervisor. */
@@ -67,7 +70,11 @@ void hc_start_exhausted(void);
 /* FUZZ_TRACE=1: print each step and its result (for reading a crash input). */
 extern bool hc_trace_steps;
 
-/* FNV-1a of every trace record since the last hc_restore: what the input made the core say. */
+/*
+ * With hc_fingerprint set: FNV-1a of every trace record since the last
+ * hc_restore, what the input made the core say (for the determinism check).
+ */
+extern bool hc_fingerprint;
 extern uint64_t hc_trace_hash;
 uint64_t hc_hash(uint64_t h, const void *p, size_t n);
 

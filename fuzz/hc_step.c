@@ -21,7 +21,8 @@
  *     domain's, free or the hypervisor's) are unchanged;
  *   - frame-table and M2P entries of such frames are unchanged, and no
  *     frame changed owner; no frame was allocated or freed;
- *   - the other domain's state and shared_info are unchanged;
+ *   - the other domain's state and shared_info are unchanged (verified
+ *     before it acts again, or at the end of the input);
  *   - mm_check_invariants returns 0, and every frame's ref_count is the
  *     number of page-table entries naming it (both run when the frame table,
  *     a page-table frame or a vCPU's base pointers or GDT changed: otherwise
@@ -63,6 +64,12 @@ static struct {
         uint64_t gdt_frames[16];
     } refs[HC_NR_DOMS][HV_MAX_VCPUS];
 } st;
+/* Steps by others since each domain last acted or was verified. */
+static struct {
+    unsigned nr_steps;
+    const char *first, *last;
+    uint16_t last_dom;
+} others[HC_NR_DOMS];
 static uint8_t *pool;   /* pre-images of frames whose baseline is not the snapshot */
 static uint32_t *stamp; /* per frame: the step that last reached it */
 static uint32_t epoch;
@@ -124,6 +131,7 @@ static void on_touch(uint64_t mfn)
     first_touch(mfn);
 }
 
+bool hc_fingerprint;
 uint64_t hc_trace_hash;
 
 uint64_t hc_hash(uint64_t h, const void *p, size_t n)
@@ -138,11 +146,13 @@ static void on_trace(const struct trace_rec *r)
 {
     if (!st.active)
         return;
-    uint64_t fields[6] = {r->kind, r->dom, r->vcpu, r->nr, (uint64_t)r->result, r->nargs};
-    hc_trace_hash = hc_hash(hc_trace_hash, fields, sizeof(fields));
-    hc_trace_hash = hc_hash(hc_trace_hash, r->args, sizeof(r->args));
-    if (r->textlen && r->text)
-        hc_trace_hash = hc_hash(hc_trace_hash, r->text, r->textlen);
+    if (hc_fingerprint) {
+        uint64_t fields[6] = {r->kind, r->dom, r->vcpu, r->nr, (uint64_t)r->result, r->nargs};
+        hc_trace_hash = hc_hash(hc_trace_hash, fields, sizeof(fields));
+        hc_trace_hash = hc_hash(hc_trace_hash, r->args, sizeof(r->args));
+        if (r->textlen && r->text)
+            hc_trace_hash = hc_hash(hc_trace_hash, r->text, r->textlen);
+    }
     if (st.actor < 0)
         fz_die("%s: trace record kind %u while no domain acted", st.what, r->kind);
     if (r->dom != st.actor_dom)
@@ -229,6 +239,31 @@ static bool refs_changed(int i)
     return false;
 }
 
+/*
+ * Domain i must still be what it was when it last acted (or was last
+ * verified): the steps by the others since then may not have changed its
+ * state or its shared_info.
+ */
+void hc_verify_unchanged(int i)
+{
+    if (!others[i].nr_steps)
+        return;
+    const struct domain *d = hc_doms[i].d;
+    const char *what = NULL;
+    if (!hc_dom_equal(d, hcs.dom[i].base))
+        what = "the state";
+    else if (fz_memcmp(hc_frame(fz.ram, hc_doms[i].shinfo_mfn), hcs.dom[i].si_base, PAGE_SIZE))
+        what = "the shared_info";
+    if (what && others[i].nr_steps == 1)
+        fz_die("%s by d%u changed %s of d%u", others[i].last, others[i].last_dom, what, d->domid);
+    if (what)
+        fz_die("one of %u steps by others (from %s to %s by d%u) changed %s of d%u (the "
+               "minimised input names the step)",
+               others[i].nr_steps, others[i].first, others[i].last, others[i].last_dom, what,
+               d->domid);
+    others[i].nr_steps = 0;
+}
+
 void hc_begin_step(int actor, const char *what)
 {
     if (++epoch == 0) {
@@ -242,10 +277,12 @@ void hc_begin_step(int actor, const char *what)
     for (int i = 0; i < HC_NR_DOMS; i++) {
         struct domain *d = hc_doms[i].d;
         bool mine = actor < 0 || i == actor;
-        if (!mine)
-            hc_rebase(i);
-        else
+        if (mine) {
+            hc_verify_unchanged(i);
             save_refs(i);
+        } else {
+            hc_rebase(i);
+        }
         st.desched[i] = st.runnable_before[i] = 0;
         for (unsigned k = 0; k < d->max_vcpus; k++)
             if (vcpu_runnable(&d->vcpus[k]))
@@ -382,14 +419,18 @@ bool hc_end_step(void)
     bool mem_changed = check_frame_table();
     need_inv |= mem_changed;
 
-    /* 3. Domains: the others unchanged; the actor (all, for the machine) checked and stale. */
+    /*
+     * 3. Domains: the others are compared with their baseline before they
+     * next act (hc_verify_unchanged), not after every step: a domain often
+     * sits out several steps in a row. The actor (all, for the machine) is
+     * checked and becomes stale.
+     */
     for (int i = 0; i < HC_NR_DOMS; i++) {
-        const struct domain *d = hc_doms[i].d;
         if (st.actor >= 0 && i != st.actor) {
-            if (!hc_dom_equal(d, hcs.dom[i].base))
-                fz_die("%s by d%u changed the state of d%u", st.what, st.actor_dom, d->domid);
-            if (fz_memcmp(hc_frame(fz.ram, hc_doms[i].shinfo_mfn), hcs.dom[i].si_base, PAGE_SIZE))
-                fz_die("%s by d%u wrote the shared_info of d%u", st.what, st.actor_dom, d->domid);
+            if (!others[i].nr_steps++)
+                others[i].first = st.what;
+            others[i].last = st.what;
+            others[i].last_dom = st.actor_dom;
             continue;
         }
         hcs.dom[i].stale = true;
@@ -414,8 +455,15 @@ bool hc_end_step(void)
     return mem_changed;
 }
 
+void hc_end_input(void)
+{
+    for (int i = 0; i < HC_NR_DOMS; i++)
+        hc_verify_unchanged(i);
+}
+
 void hc_step_reset(void)
 {
+    memset(others, 0, sizeof(others));
     hc_trace_hash = 0xcbf29ce484222325ULL;
     st.active = false;
     fz.track = true;
