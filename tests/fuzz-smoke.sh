@@ -7,6 +7,7 @@
 #               to DIR/findings/TARGET/
 #   --seconds N how long to fuzz each target (default 15; 0: regressions only)
 #   --no-build  use the binaries in DIR as they are
+# FUZZ_ARGS (environment): more libFuzzer flags for the fuzzing runs, e.g. -max_len=64.
 #
 # Fails (exit 1) if a regression input or the fuzzing run finds anything: a crash, a
 # sanitizer report, a leak, an oracle ("fuzz oracle: ...") or a timeout. Prints each
@@ -80,8 +81,9 @@ for t in "${targets[@]}"; do
     fi
     log=$findings/fuzz.log
     set +e
+    # shellcheck disable=SC2086 # FUZZ_ARGS is a list of flags
     "$bin" "${dict[@]}" -max_total_time="$SECONDS_EACH" -timeout=10 -print_final_stats=1 \
-      -artifact_prefix="$findings/" "$work" >"$log" 2>&1
+      -artifact_prefix="$findings/" ${FUZZ_ARGS:-} "$work" >"$log" 2>&1
     rc=$?
     set -e
     rm -rf "$work"
