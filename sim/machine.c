@@ -183,6 +183,7 @@ const struct sim_domain_result *sim_domain_result(struct sim_machine *m, unsigne
     r->name = sd->name;
     r->shut_down = d->is_shutting_down;
     r->crashed = d->is_crashed;
+    r->destroyed = d->is_dying;
     r->shutdown_reason = d->shutdown_reason;
     r->shutdown_code = d->shutdown_code;
     snprintf(sd->crash_reason, sizeof(sd->crash_reason), "%s",

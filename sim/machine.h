@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "hv/builder.h"
+#include "hv/trace.h"
 
 /*
  * One machine at a time per process: the hypervisor core keeps global state,
@@ -37,7 +38,32 @@ struct sim_config {
     /* Test hook for replay's own tests: from this instruction count on, the
      * virtual TSC reads one cycle late (a deliberate nondeterminism). 0 = off. */
     uint64_t test_perturb_insn;
+    /*
+     * Every trace record (hypercall, trap, event, console line, ...) as the
+     * core produced it, with the hypervisor system time in ns; called for
+     * each record whether or not a text trace is written. A nonzero return
+     * stops the run like trace_sink does. The scenario runner evaluates
+     * trace expectations and `on` conditions here.
+     */
+    int (*event_sink)(void *user, const struct trace_rec *r, uint64_t now_ns);
+
+    /* Clock settings (scenario `tsc_start`, `cycles_per_insn`, `time_refresh`, `wallclock`). */
+    uint64_t tsc_start;            /* virtual TSC at boot; near 2^64 it wraps during the run */
+    uint32_t cycles_per_insn;      /* cost model; 0 = SIM_DEFAULT_CYCLES_PER_INSN */
+    unsigned int time_refresh;     /* SIM_REFRESH_* */
+    uint64_t refresh_period_ns;    /* SIM_REFRESH_PERIODIC: period */
+    uint64_t wallclock_sec;        /* wallclock at system time 0 */
+    uint32_t wallclock_nsec;
 };
+
+/* Time-record refresh policies (scenario `time_refresh`). */
+enum sim_refresh {
+    SIM_REFRESH_XEN = 0,  /* on context switch and every 1 s epoch, as Xen does */
+    SIM_REFRESH_PERIODIC, /* every refresh_period_ns */
+    SIM_REFRESH_ON_TIMER, /* at each VIRQ_TIMER delivery */
+    SIM_REFRESH_FROZEN,   /* only at boot */
+};
+#define SIM_DEFAULT_CYCLES_PER_INSN 1
 
 #define SIM_DEFAULT_RAM_MIB 256
 #define SIM_DEFAULT_TSC_KHZ 3000000
@@ -51,7 +77,8 @@ enum sim_outcome {
     SIM_DEADLOCK,     /* no vCPU runnable and none can wake */
     SIM_LIVELOCK,     /* a vCPU keeps exiting without executing an instruction */
     SIM_NO_DOMAINS,   /* nothing to run */
-    SIM_STOPPED,      /* the trace sink asked to stop */
+    SIM_STOPPED,      /* the trace or event sink asked to stop (sim_run may resume) */
+    SIM_ALARM,        /* system time reached the alarm (sim_set_alarm; sim_run may resume) */
 };
 
 /* What one domain did; valid after sim_run() until sim_destroy(). */
@@ -60,6 +87,7 @@ struct sim_domain_result {
     const char *name;
     bool shut_down; /* SCHEDOP_shutdown or crash */
     bool crashed;
+    bool destroyed; /* sim_destroy_domain (shut_down is then true too) */
     unsigned int shutdown_reason; /* SHUTDOWN_* when shut_down */
     int shutdown_code;            /* SCHEDOP_shutdown_code latch; -1 = none */
     const char *crash_reason;     /* "" unless crashed */
@@ -98,6 +126,29 @@ uint64_t sim_insns(const struct sim_machine *m);
 /* 64-bit FNV-1a over every trace line: equal for equal runs. */
 uint64_t sim_trace_hash(const struct sim_machine *m);
 void sim_destroy(struct sim_machine *m);
+
+/*
+ * Control from the scenario timeline. idx is the order of sim_add_domain.
+ * Each returns 0, or -1 with a message in err (bad index, unbound port,
+ * address outside the domain, ...): the machine is unchanged then.
+ */
+/* Hypervisor system time (ns since boot). */
+uint64_t sim_now_ns(const struct sim_machine *m);
+/* sim_run returns SIM_ALARM once system time reaches ns (0 = no alarm). */
+void sim_set_alarm(struct sim_machine *m, uint64_t ns);
+int sim_pause_domain(struct sim_machine *m, unsigned int idx, bool pause, char *err, size_t errlen);
+int sim_destroy_domain(struct sim_machine *m, unsigned int idx, char *err, size_t errlen);
+/* The far end of a bound port sends: the guest sees the port pending. */
+int sim_evtchn_send(struct sim_machine *m, unsigned int idx, uint32_t port, char *err,
+                    size_t errlen);
+/* Step the TSC every guest sees by delta cycles (the hypervisor's own clock does not jump). */
+int sim_tsc_jump(struct sim_machine *m, int64_t delta, char *err, size_t errlen);
+/* Offset one vCPU's TSC by delta cycles against the others (an unsynchronised TSC). */
+int sim_tsc_warp(struct sim_machine *m, unsigned int idx, unsigned int vcpu, int64_t delta,
+                 char *err, size_t errlen);
+/* Write bytes into the domain's memory at a guest-physical (pseudo-physical) address. */
+int sim_write_guest(struct sim_machine *m, unsigned int idx, uint64_t gpa, const void *bytes,
+                    size_t len, char *err, size_t errlen);
 
 /* Registers and the disassembly of a few instructions around the guest RIP. */
 void sim_dump_vcpu(FILE *f, struct vcpu *v);

@@ -101,6 +101,9 @@ static bool idle_until_deadline(struct sim_machine *m)
 {
     uint64_t deadline = sched_next_deadline();
 
+    /* The timeline's alarm is a deadline too: idle time never jumps over it. */
+    if (m->alarm_ns && (!deadline || m->alarm_ns < deadline))
+        deadline = m->alarm_ns;
     if (!deadline)
         return false;
     m->idle_cycles += cycles_until(m, deadline);
@@ -149,6 +152,11 @@ static uint64_t slice_end(struct sim_machine *m)
         end = m->cfg.insn_limit;
     if (at < end)
         end = at;
+    if (m->alarm_ns) {
+        at = m->insns + cycles_until(m, m->alarm_ns);
+        if (at < end)
+            end = at;
+    }
     /* At least one block, so that a deadline the core does not clear cannot stall the run. */
     return end > m->insns ? end : m->insns + 1;
 }
@@ -175,10 +183,16 @@ int sim_run(struct sim_machine *m)
     }
     if (!m->order_built)
         build_order(m);
+    m->stop_requested = false;
+    m->stopped = NULL;
     while (m->outcome == SIM_RUNNING) {
         if (m->stop_requested) {
             m->outcome = SIM_STOPPED;
             snprintf(m->outcome_text, sizeof(m->outcome_text), "stopped by the trace observer");
+        } else if (m->alarm_ns && time_now_ns() >= m->alarm_ns) {
+            m->alarm_ns = 0;
+            m->outcome = SIM_ALARM;
+            snprintf(m->outcome_text, sizeof(m->outcome_text), "alarm");
         } else if (all_shut_down(m)) {
             m->outcome = SIM_ALL_SHUTDOWN;
             snprintf(m->outcome_text, sizeof(m->outcome_text), "all domains shut down");

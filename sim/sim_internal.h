@@ -82,6 +82,7 @@ struct sim_vcpu {
     uint64_t insns;      /* guest instructions executed by this vCPU */
     uint64_t stop_at;    /* machine instruction count at which the slice ends */
     uint64_t idle_exits; /* consecutive exits without one executed instruction */
+    int64_t tsc_warp;    /* sim_tsc_warp: this vCPU's TSC against the machine's */
 };
 
 /* Per-domain cache of instruction counts per translated block (sim/icount.c). */
@@ -155,6 +156,8 @@ struct sim_machine {
     char outcome_text[256];
     bool stop_requested;      /* the trace sink asked to stop */
     struct sim_vcpu *stopped; /* running when it asked */
+    int64_t tsc_offset;       /* sim_tsc_jump: every guest-visible TSC against the machine's */
+    uint64_t alarm_ns;        /* sim_set_alarm; 0 = none */
 };
 
 /* The live machine (the core is global, so there is at most one). */

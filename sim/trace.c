@@ -5,6 +5,7 @@
 
 #include "hv/console.h"
 #include "hv/mm.h"
+#include "hv/time.h"
 #include "public/xen.h"
 #include "sim_internal.h"
 
@@ -57,6 +58,15 @@ static bool text_wanted(const struct sim_machine *m)
     return m->trace || m->cfg.trace_sink;
 }
 
+/* A sink asked to stop: leave the engine after this exit; sim_run returns SIM_STOPPED. */
+static void request_stop(struct sim_machine *m)
+{
+    m->stop_requested = true;
+    m->stopped = m->current;
+    if (m->current)
+        m->current->desched = true;
+}
+
 /* One formatted line to the trace file and the sink; the sink may stop the run. */
 static void put_line(struct sim_machine *m, const char *line, size_t len)
 {
@@ -65,12 +75,8 @@ static void put_line(struct sim_machine *m, const char *line, size_t len)
         fputc('\n', m->trace);
     }
     if (m->cfg.trace_sink && !m->stop_requested &&
-        m->cfg.trace_sink(m->cfg.trace_user, line, len)) {
-        m->stop_requested = true;
-        m->stopped = m->current;
-        if (m->current)
-            m->current->desched = true; /* leave the engine after this exit */
-    }
+        m->cfg.trace_sink(m->cfg.trace_user, line, len))
+        request_stop(m);
 }
 
 /* A text-only record (hypervisor log lines): hashed as its stamp and text. */
@@ -232,6 +238,9 @@ void trace_record(struct sim_machine *m, const struct trace_rec *r)
     hash_words(m, enc, 9);
     if (r->text)
         hash_bytes(m, r->text, r->textlen);
+    if (m->cfg.event_sink && m->cfg.event_sink(m->cfg.trace_user, r, time_now_ns()) &&
+        !m->stop_requested)
+        request_stop(m);
     if (text_wanted(m)) {
         struct buf b;
 

@@ -25,7 +25,39 @@ struct domain *domain_by_id(domid_t id)
 
 bool vcpu_runnable(const struct vcpu *v)
 {
-    return v->online && v->state == VCPU_RUNNABLE && !v->domain->is_shutting_down;
+    return v->online && v->state == VCPU_RUNNABLE && !v->domain->is_shutting_down &&
+           !v->domain->pause_count;
+}
+
+void domain_pause(struct domain *d)
+{
+    d->pause_count++;
+    for (unsigned int i = 0; i < d->max_vcpus; i++)
+        arch_vcpu_deschedule(&d->vcpus[i]);
+}
+
+void domain_unpause(struct domain *d)
+{
+    if (!d->pause_count)
+        return;
+    if (--d->pause_count)
+        return;
+    for (unsigned int i = 0; i < d->max_vcpus; i++)
+        if (vcpu_runnable(&d->vcpus[i]))
+            arch_vcpu_kick(&d->vcpus[i]);
+}
+
+void domain_kill(struct domain *d)
+{
+    if (d->is_dying)
+        return;
+    d->is_dying = true;
+    hv_log("d%u destroyed by the toolstack", d->domid);
+    d->is_shutting_down = true;
+    for (unsigned int i = 0; i < d->max_vcpus; i++) {
+        d->vcpus[i].state = VCPU_DOWN;
+        arch_vcpu_deschedule(&d->vcpus[i]);
+    }
 }
 
 void vcpu_wake(struct vcpu *v)

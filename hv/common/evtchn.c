@@ -92,6 +92,19 @@ void evtchn_backend_send(struct domain *d, evtchn_port_t port)
     evtchn_set_pending(&d->vcpus[d->evtchn[port].notify_vcpu], port);
 }
 
+long evtchn_inject(struct domain *d, evtchn_port_t port)
+{
+    if (!port_valid(d, port))
+        return -XEN_EINVAL;
+    struct evtchn *c = &d->evtchn[port];
+    if (c->state == ECS_FREE || c->state == ECS_RESERVED)
+        return -XEN_EINVAL;
+    if (c->notify_vcpu >= d->max_vcpus)
+        return -XEN_EINVAL;
+    evtchn_set_pending(&d->vcpus[c->notify_vcpu], port);
+    return 0;
+}
+
 static long evtchn_send(struct vcpu *v, evtchn_port_t port)
 {
     struct domain *d = v->domain;

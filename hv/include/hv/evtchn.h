@@ -10,6 +10,8 @@ void evtchn_init_domain(struct domain *d);
 void evtchn_set_pending(struct vcpu *v, evtchn_port_t port);
 /* A backend (console daemon, xenstore) notifies the guest end of its port. */
 void evtchn_backend_send(struct domain *d, evtchn_port_t port);
+/* The toolstack makes a bound port pending, as if its far end sent: 0 or -XEN_EINVAL. */
+long evtchn_inject(struct domain *d, evtchn_port_t port);
 /* Is the port's pending bit set? */
 bool evtchn_is_pending(struct domain *d, evtchn_port_t port);
 

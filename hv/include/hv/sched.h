@@ -98,6 +98,8 @@ struct domain {
 
     bool is_shutting_down;
     bool is_crashed;
+    bool is_dying;            /* destroyed by the toolstack: never runs again */
+    unsigned int pause_count; /* toolstack pauses; runnable only at 0 */
     unsigned int shutdown_reason;
     int shutdown_code; /* SCHEDOP_shutdown_code latch; -1 = none */
     char crash_reason[160];
@@ -143,6 +145,11 @@ static inline struct vcpu_info *vcpu_info_of(struct vcpu *v)
 void domain_shutdown(struct domain *d, unsigned int reason);
 /* Crash the domain with a one-line diagnosis (kept for the trace and results). */
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Toolstack pause and unpause (counted, as Xen's domain_pause_by_systemcontroller). */
+void domain_pause(struct domain *d);
+void domain_unpause(struct domain *d);
+/* Toolstack destroy: the domain stops for good, without a guest-visible shutdown reason. */
+void domain_kill(struct domain *d);
 bool vcpu_runnable(const struct vcpu *v);
 void vcpu_wake(struct vcpu *v);
 
