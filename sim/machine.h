@@ -46,6 +46,7 @@ struct sim_config {
      * trace expectations and `on` conditions here.
      */
     int (*event_sink)(void *user, const struct trace_rec *r, uint64_t now_ns);
+    void *event_user;
 
     /* Clock settings (scenario `tsc_start`, `cycles_per_insn`, `time_refresh`, `wallclock`). */
     uint64_t tsc_start;            /* virtual TSC at boot; near 2^64 it wraps during the run */

@@ -238,7 +238,7 @@ void trace_record(struct sim_machine *m, const struct trace_rec *r)
     hash_words(m, enc, 9);
     if (r->text)
         hash_bytes(m, r->text, r->textlen);
-    if (m->cfg.event_sink && m->cfg.event_sink(m->cfg.trace_user, r, time_now_ns()) &&
+    if (m->cfg.event_sink && m->cfg.event_sink(m->cfg.event_user, r, time_now_ns()) &&
         !m->stop_requested)
         request_stop(m);
     if (text_wanted(m)) {
