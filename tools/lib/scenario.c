@@ -12,26 +12,59 @@
  * Tokens and values
  */
 
-enum tok_kind { T_EOF, T_NL, T_IDENT, T_NUM, T_STR, T_EQ, T_LBRACK, T_RBRACK, T_COMMA };
+enum tok_kind {
+    T_EOF,
+    T_NL,
+    T_IDENT,
+    T_NUM,
+    T_STR,
+    T_EQ,
+    T_LBRACK,
+    T_RBRACK,
+    T_COMMA,
+    T_LPAREN,
+    T_RPAREN,
+    T_DOTDOT,
+    T_DOLLAR,
+    T_CMP,
+    T_PLUS,
+    T_MINUS,
+};
 
+/*
+ * Number suffixes: sizes 'K' 'M' 'G' (any case in the file), times 'n' (ns),
+ * 'u' (us), 'm' (ms), 's' (s).
+ */
 struct token {
     enum tok_kind kind;
     unsigned line, col;
+    size_t off, end;  /* the token's bytes in the buffer */
+    enum scn_cmp cmp; /* T_CMP */
     const char *text; /* raw bytes in the buffer (T_IDENT, T_NUM) */
     size_t text_len;
     uint64_t num; /* T_NUM */
-    char suffix;  /* T_NUM: 0, 'K', 'M' or 'G' */
+    char suffix;  /* T_NUM: 0 or a suffix (see above) */
     char *str;    /* T_STR: decoded, heap, NUL-terminated */
     size_t str_len;
 };
 
 enum value_kind { V_NUM, V_STR, V_LIST };
 
+enum value_ref { REF_NONE, REF_SWEEP, REF_KNOB };
+
 struct value {
     enum value_kind kind;
     unsigned line, col;
+    size_t off, end; /* the value's bytes in the buffer */
     uint64_t num;
     char suffix;
+    bool neg;           /* a '-' before a number literal */
+    enum value_ref ref; /* V_NUM: a literal, $sweep or fuzz(...) */
+    unsigned sweep;     /* REF_SWEEP: index into out->sweeps */
+    bool knob_full;     /* REF_KNOB: fuzz(u64) */
+    uint64_t klo, khi;  /* REF_KNOB range as written */
+    char klo_suf, khi_suf;
+    bool klo_neg, khi_neg;
     char *str;
     size_t str_len;
     struct value *items;
@@ -49,7 +82,7 @@ enum key_type {
     K_STR,       /* string -> char[size] */
     K_WORD,      /* string from a fixed list -> char[size] */
     K_STR_MULTI, /* repeatable string -> char *[SCN_MAX_EXPECT] + unsigned count */
-    K_RESERVED,  /* known name, not implemented yet: always an error */
+    K_LIST,      /* list of strings -> char *[SCN_MAX_MODULES] + unsigned count */
 };
 
 enum key_scope { S_GLOBAL, S_DOMAIN, S_ANY };
@@ -78,6 +111,8 @@ static const char *const shutdown_words[] = {
 };
 
 static int check_domain_name(struct parser *p, const struct key_desc *k, const struct value *v);
+static int check_refresh(struct parser *p, const struct key_desc *k, const struct value *v);
+static int check_disk(struct parser *p, const struct key_desc *k, const struct value *v);
 
 #define GFIELD(f) offsetof(struct scenario, f), sizeof(((struct scenario *)0)->f)
 #define DFIELD(f) offsetof(struct scn_domain, f), sizeof(((struct scn_domain *)0)->f)
@@ -88,6 +123,13 @@ static const struct key_desc keys[] = {
     {"slice", S_GLOBAL, K_U64, false, 1, UINT64_MAX, GFIELD(slice), 0, NULL, NULL},
     {"machine_memory", S_GLOBAL, K_MIB, false, 1, 1u << 20, GFIELD(machine_memory_mib), 0, NULL,
      NULL},
+    {"tsc_khz", S_GLOBAL, K_U64, false, 100000, 10000000, GFIELD(tsc_khz), 0, NULL, NULL},
+    {"tsc_start", S_GLOBAL, K_U64, false, 0, UINT64_MAX, GFIELD(tsc_start), 0, NULL, NULL},
+    {"cycles_per_insn", S_GLOBAL, K_U64, false, 1, 1000, GFIELD(cycles_per_insn), 0, NULL, NULL},
+    {"time_refresh", S_GLOBAL, K_STR, false, 1, 0, GFIELD(time_refresh), 0, NULL, check_refresh},
+    {"wallclock", S_GLOBAL, K_U64, false, 0, (1ull << 63) - 1, GFIELD(wallclock_sec), 0, NULL,
+     NULL},
+    {"wallclock_nsec", S_GLOBAL, K_U64, false, 0, 999999999, GFIELD(wallclock_nsec), 0, NULL, NULL},
     {"name", S_DOMAIN, K_STR, true, 1, 0, DFIELD(name), 0, NULL, check_domain_name},
     {"kernel", S_DOMAIN, K_STR, true, 1, 0, DFIELD(kernel), 0, NULL, NULL},
     {"memory", S_DOMAIN, K_MIB, true, 4, 4096, DFIELD(memory_mib), 0, NULL, NULL},
@@ -102,14 +144,17 @@ static const struct key_desc keys[] = {
      offsetof(struct scn_domain, nr_expect_console), NULL, NULL},
     {"expect_no_console", S_DOMAIN, K_STR_MULTI, false, 1, 0, DFIELD(expect_no_console),
      offsetof(struct scn_domain, nr_expect_no_console), NULL, NULL},
-    {"modules", S_ANY, K_RESERVED, false, 0, 0, 0, 0, 0, NULL, NULL},
-    {"disk", S_ANY, K_RESERVED, false, 0, 0, 0, 0, 0, NULL, NULL},
+    {"modules", S_DOMAIN, K_LIST, false, 1, 0, DFIELD(modules),
+     offsetof(struct scn_domain, nr_modules), NULL, NULL},
+    {"disk", S_DOMAIN, K_LIST, false, 1, 0, DFIELD(disks), offsetof(struct scn_domain, nr_disks),
+     NULL, check_disk},
 };
 #define NR_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(NR_KEYS <= 64, "the per-section 'seen' mask is a uint64_t");
 _Static_assert(NR_KEYS <= SCN_MAX_KEYS, "scenario.h keeps one line number per key");
 
-static const char *const section_names[] = {"domain", NULL};
+enum section { SEC_GLOBAL, SEC_MACHINE, SEC_DOMAIN, SEC_TIMELINE, SEC_EXPECT };
+static const char *const section_names[] = {"", "machine", "domain", "timeline", "expect", NULL};
 
 /* ---------------------------------------------------------------------------------------------
  * Parser state and error reporting
@@ -129,6 +174,17 @@ struct parser {
     struct scn_domain *dom; /* current [domain], NULL while in the global part */
     unsigned dom_col;       /* column of its '[' */
     uint64_t seen;          /* keys set in the current section, one bit per keys[] index */
+    enum section sec;       /* the section being read */
+    bool had_section;       /* any [section] so far ([machine] must be the first) */
+    const struct scn_binding *bind;
+    bool sweep_used[SCN_MAX_SWEEPS];
+    /* Domain names in [timeline]/[expect] lines, resolved when the file is read. */
+    struct dom_ref {
+        int *slot;
+        char name[32];
+        unsigned line, col;
+    } refs[2 * SCN_MAX_ACTIONS + SCN_MAX_TRACE_EXPECT];
+    unsigned nr_refs;
 };
 
 static int fail(struct parser *p, unsigned line, unsigned col, const char *fmt, ...)
@@ -311,21 +367,72 @@ static void tok_free(struct token *t)
     t->str = NULL;
 }
 
+/* A growable byte buffer for decoded strings. */
+struct sbuf {
+    char *s;
+    size_t n, cap;
+};
+
+static bool sbuf_put(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t c = b->cap ? b->cap : 64;
+        while (c < b->n + n + 1)
+            c *= 2;
+        char *ns = realloc(b->s, c);
+        if (!ns)
+            return false;
+        b->s = ns;
+        b->cap = c;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+    return true;
+}
+
+static int hexval(int c)
+{
+    c = lower(c);
+    return is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+static int sweep_index(const struct parser *p, const char *name, size_t n);
+static uint64_t sweep_value(struct parser *p, unsigned idx);
+
+/* `${name}` inside a string at buf[i] (the '$'): the sweep's value in decimal. */
+static int interpolate(struct parser *p, size_t *i, struct sbuf *b)
+{
+    size_t j = *i + 2, start = j;
+    while (j < p->len && is_word((unsigned char)p->buf[j]))
+        j++;
+    if (j >= p->len || p->buf[j] != '}' || j == start)
+        return fail(p, p->line, col_of(p, *i),
+                    "'${' in a string must be '${name}' (write '\\$' for a dollar sign)");
+    int idx = sweep_index(p, p->buf + start, j - start);
+    if (idx < 0) {
+        char tmp[SHOW_MAX];
+        return fail(p, p->line, col_of(p, *i), "unknown sweep variable '%s'",
+                    show(tmp, sizeof(tmp), p->buf + start, j - start));
+    }
+    char num[32];
+    int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)sweep_value(p, (unsigned)idx));
+    if (!sbuf_put(b, num, (size_t)n))
+        return fail(p, p->line, col_of(p, *i), "out of memory");
+    *i = j + 1;
+    return 0;
+}
+
 static int lex_string(struct parser *p, struct token *t)
 {
     char quote = p->buf[p->pos];
-    const char *s = p->buf + p->pos + 1;
-    size_t rest = p->len - p->pos - 1;
-    const char *nl = memchr(s, '\n', rest);
-    size_t cap = (nl ? (size_t)(nl - s) : rest) + 1;
-    char *out = malloc(cap);
-    if (!out)
-        return fail(p, t->line, t->col, "out of memory");
-    size_t o = 0;
+    struct sbuf out = {0};
     size_t i = p->pos + 1;
+    if (!sbuf_put(&out, "", 0))
+        return fail(p, t->line, t->col, "out of memory");
     for (;;) {
         if (i >= p->len || p->buf[i] == '\n') {
-            free(out);
+            free(out.s);
             return fail(p, t->line, t->col, "unterminated string");
         }
         unsigned char c = (unsigned char)p->buf[i];
@@ -333,22 +440,27 @@ static int lex_string(struct parser *p, struct token *t)
             i++;
             break;
         }
+        if (c == '$' && i + 1 < p->len && p->buf[i + 1] == '{') {
+            if (interpolate(p, &i, &out)) {
+                free(out.s);
+                return -1;
+            }
+            continue;
+        }
         if (c == '\\') {
             if (i + 1 >= p->len || p->buf[i + 1] == '\n') {
-                free(out);
+                free(out.s);
                 return fail(p, t->line, t->col, "unterminated string");
             }
             char e = p->buf[i + 1];
             char r;
+            size_t used = 2;
             switch (e) {
             case '"':
-                r = '"';
-                break;
             case '\'':
-                r = '\'';
-                break;
             case '\\':
-                r = '\\';
+            case '$':
+                r = e;
                 break;
             case 'n':
                 r = '\n';
@@ -356,30 +468,46 @@ static int lex_string(struct parser *p, struct token *t)
             case 't':
                 r = '\t';
                 break;
+            case 'x': {
+                int hi = i + 2 < p->len ? hexval((unsigned char)p->buf[i + 2]) : -1;
+                int lo = i + 3 < p->len ? hexval((unsigned char)p->buf[i + 3]) : -1;
+                if (hi < 0 || lo < 0) {
+                    free(out.s);
+                    return fail(p, p->line, col_of(p, i), "'\\x' needs two hex digits");
+                }
+                r = (char)(hi << 4 | lo);
+                used = 4;
+                break;
+            }
             default: {
                 char tmp[SHOW_MAX];
-                free(out);
+                free(out.s);
                 return fail(p, p->line, col_of(p, i), "unknown escape '\\%s' in string",
                             show(tmp, sizeof(tmp), &p->buf[i + 1], 1));
             }
             }
-            out[o++] = r;
-            i += 2;
+            if (!sbuf_put(&out, &r, 1)) {
+                free(out.s);
+                return fail(p, t->line, t->col, "out of memory");
+            }
+            i += used;
             continue;
         }
         if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            free(out);
+            free(out.s);
             if (c == '\r' && (i + 1 >= p->len || p->buf[i + 1] == '\n'))
                 return fail(p, t->line, t->col, "unterminated string");
             return fail(p, p->line, col_of(p, i), "invalid byte 0x%02x in string", c);
         }
-        out[o++] = (char)c;
+        if (!sbuf_put(&out, (const char *)&c, 1)) {
+            free(out.s);
+            return fail(p, t->line, t->col, "out of memory");
+        }
         i++;
     }
-    out[o] = '\0';
     t->kind = T_STR;
-    t->str = out;
-    t->str_len = o;
+    t->str = out.s;
+    t->str_len = out.n;
     p->pos = i;
     return 0;
 }
@@ -409,11 +537,16 @@ static int lex_number(struct parser *p, struct token *t)
     }
     size_t end = i;
     char suffix = 0;
-    if (i + 1 == n) {
-        int c = lower((unsigned char)s[i]);
-        if (c == 'k' || c == 'm' || c == 'g') {
-            suffix = (char)(c - 'a' + 'A');
-            i++;
+    static const struct {
+        const char *text;
+        char suffix;
+    } suffixes[] = {{"k", 'K'}, {"K", 'K'},  {"m", 'M'},  {"M", 'M'},  {"g", 'G'},
+                    {"G", 'G'}, {"ns", 'n'}, {"us", 'u'}, {"ms", 'm'}, {"s", 's'}};
+    for (size_t k = 0; k < sizeof(suffixes) / sizeof(suffixes[0]) && i < n; k++) {
+        size_t sl = strlen(suffixes[k].text);
+        if (n - i == sl && !memcmp(s + i, suffixes[k].text, sl)) {
+            suffix = suffixes[k].suffix;
+            i = n;
         }
     }
     if (end == digits || i != n) {
@@ -433,6 +566,8 @@ static int lex_number(struct parser *p, struct token *t)
     return 0;
 }
 
+static int lex_token(struct parser *p, struct token *t);
+
 /* Read the next token.  Comments are skipped; a line ending is a T_NL token. */
 static int lex(struct parser *p, struct token *t)
 {
@@ -446,6 +581,14 @@ static int lex(struct parser *p, struct token *t)
     }
     t->line = p->line;
     t->col = col_of(p, p->pos);
+    t->off = p->pos;
+    int rc = lex_token(p, t);
+    t->end = p->pos;
+    return rc;
+}
+
+static int lex_token(struct parser *p, struct token *t)
+{
     if (p->pos >= p->len) {
         t->kind = T_EOF;
         return 0;
@@ -459,6 +602,49 @@ static int lex(struct parser *p, struct token *t)
         return begin_line(p);
     case '=':
         t->kind = T_EQ;
+        p->pos++;
+        if (p->pos < p->len && p->buf[p->pos] == '=') {
+            t->kind = T_CMP;
+            t->cmp = SCN_EQ;
+            p->pos++;
+        }
+        return 0;
+    case '!':
+    case '<':
+    case '>': {
+        bool eq = p->pos + 1 < p->len && p->buf[p->pos + 1] == '=';
+        if (c == '!' && !eq)
+            return fail(p, t->line, t->col, "unexpected character '!' (did you mean '!='?)");
+        t->kind = T_CMP;
+        t->cmp = c == '!' ? SCN_NE : c == '<' ? (eq ? SCN_LE : SCN_LT) : (eq ? SCN_GE : SCN_GT);
+        p->pos += eq ? 2 : 1;
+        return 0;
+    }
+    case '.':
+        if (p->pos + 1 < p->len && p->buf[p->pos + 1] == '.') {
+            t->kind = T_DOTDOT;
+            p->pos += 2;
+            return 0;
+        }
+        return fail(p, t->line, t->col, "unexpected character '.'");
+    case '(':
+        t->kind = T_LPAREN;
+        p->pos++;
+        return 0;
+    case ')':
+        t->kind = T_RPAREN;
+        p->pos++;
+        return 0;
+    case '$':
+        t->kind = T_DOLLAR;
+        p->pos++;
+        return 0;
+    case '+':
+        t->kind = T_PLUS;
+        p->pos++;
+        return 0;
+    case '-':
+        t->kind = T_MINUS;
         p->pos++;
         return 0;
     case '[':
@@ -514,6 +700,20 @@ static const char *describe(const struct token *t, char *tmp, size_t tmplen)
         return "']'";
     case T_COMMA:
         return "','";
+    case T_LPAREN:
+        return "'('";
+    case T_RPAREN:
+        return "')'";
+    case T_DOTDOT:
+        return "'..'";
+    case T_DOLLAR:
+        return "'$'";
+    case T_CMP:
+        return "a comparison";
+    case T_PLUS:
+        return "'+'";
+    case T_MINUS:
+        return "'-'";
     case T_IDENT: {
         char w[SHOW_MAX];
         snprintf(tmp, tmplen, "'%s'", show(w, sizeof(w), t->text, t->text_len));
@@ -536,12 +736,110 @@ static void value_free(struct value *v)
     memset(v, 0, sizeof(*v));
 }
 
+static bool is_ident(const struct token *t, const char *word)
+{
+    return t->kind == T_IDENT && t->text_len == strlen(word) && !memcmp(t->text, word, t->text_len);
+}
+
+static int sweep_index(const struct parser *p, const char *name, size_t n)
+{
+    for (unsigned i = 0; i < p->out->nr_sweeps; i++)
+        if (strlen(p->out->sweeps[i].name) == n && !memcmp(p->out->sweeps[i].name, name, n))
+            return (int)i;
+    return -1;
+}
+
+/* The value a sweep variable has in this parse: the binding's, or the sweep's first. */
+static uint64_t sweep_value(struct parser *p, unsigned idx)
+{
+    const struct scn_sweep *sw = &p->out->sweeps[idx];
+    p->sweep_used[idx] = true;
+    if (p->bind)
+        for (unsigned i = 0; i < p->bind->nr_sweeps && i < SCN_MAX_SWEEPS; i++)
+            if (p->bind->sweep_name[i] && !strcmp(p->bind->sweep_name[i], sw->name))
+                return p->bind->sweep_value[i];
+    return sw->values[0];
+}
+
+/* A number with an optional sign, inside fuzz(...). */
+static int signed_literal(struct parser *p, uint64_t *num, char *suf, bool *neg)
+{
+    struct token t;
+    if (lex(p, &t))
+        return -1;
+    *neg = false;
+    if (t.kind == T_PLUS || t.kind == T_MINUS) {
+        *neg = t.kind == T_MINUS;
+        if (lex(p, &t))
+            return -1;
+    }
+    if (t.kind != T_NUM) {
+        char tmp[SHOW_MAX];
+        tok_free(&t);
+        return fail(p, t.line, t.col, "expected a number in fuzz(...), found %s",
+                    describe(&t, tmp, sizeof(tmp)));
+    }
+    *num = t.num;
+    *suf = t.suffix;
+    return 0;
+}
+
+/* `fuzz(u64)` or `fuzz(A..B)` whose `fuzz` has been read. */
+static int parse_knob(struct parser *p, const struct token *kw, struct value *v)
+{
+    char tmp[SHOW_MAX];
+    struct token t;
+    v->kind = V_NUM;
+    v->ref = REF_KNOB;
+    if (lex(p, &t))
+        return -1;
+    if (t.kind != T_LPAREN) {
+        tok_free(&t);
+        return fail(p, t.line, t.col, "expected '(' after 'fuzz', found %s",
+                    describe(&t, tmp, sizeof(tmp)));
+    }
+    size_t save = p->pos;
+    if (lex(p, &t))
+        return -1;
+    if (is_ident(&t, "u64")) {
+        v->knob_full = true;
+    } else if (t.kind == T_NL || t.kind == T_EOF) {
+        return fail(p, kw->line, kw->col, "unterminated fuzz(");
+    } else {
+        tok_free(&t);
+        p->pos = save;
+        if (signed_literal(p, &v->klo, &v->klo_suf, &v->klo_neg))
+            return -1;
+        if (lex(p, &t))
+            return -1;
+        if (t.kind != T_DOTDOT) {
+            tok_free(&t);
+            return fail(p, t.line, t.col, "expected '..' in fuzz(A..B), found %s",
+                        describe(&t, tmp, sizeof(tmp)));
+        }
+        if (signed_literal(p, &v->khi, &v->khi_suf, &v->khi_neg))
+            return -1;
+    }
+    if (lex(p, &t))
+        return -1;
+    if (t.kind != T_RPAREN) {
+        tok_free(&t);
+        return fail(p, t.line, t.col, "expected ')' to close fuzz(, found %s",
+                    describe(&t, tmp, sizeof(tmp)));
+    }
+    v->off = kw->off;
+    v->end = t.end;
+    return 0;
+}
+
 /* A scalar from a token already read (moves the string out of the token). */
 static int scalar(struct parser *p, struct token *t, struct value *v)
 {
     memset(v, 0, sizeof(*v));
     v->line = t->line;
     v->col = t->col;
+    v->off = t->off;
+    v->end = t->end;
     if (t->kind == T_NUM) {
         v->kind = V_NUM;
         v->num = t->num;
@@ -556,6 +854,44 @@ static int scalar(struct parser *p, struct token *t, struct value *v)
         return 0;
     }
     char tmp[SHOW_MAX];
+    if (t->kind == T_PLUS || t->kind == T_MINUS) {
+        struct token n;
+        if (lex(p, &n))
+            return -1;
+        if (n.kind != T_NUM) {
+            tok_free(&n);
+            return fail(p, n.line, n.col, "expected a number after '%c', found %s",
+                        t->kind == T_MINUS ? '-' : '+', describe(&n, tmp, sizeof(tmp)));
+        }
+        v->kind = V_NUM;
+        v->num = n.num;
+        v->suffix = n.suffix;
+        v->neg = t->kind == T_MINUS;
+        v->end = n.end;
+        return 0;
+    }
+    if (t->kind == T_DOLLAR) {
+        struct token n;
+        if (lex(p, &n))
+            return -1;
+        if (n.kind != T_IDENT || n.off != t->end) {
+            tok_free(&n);
+            return fail(p, t->line, t->col, "expected a sweep variable name right after '$'");
+        }
+        int idx = sweep_index(p, n.text, n.text_len);
+        if (idx < 0)
+            return fail(p, n.line, n.col,
+                        "unknown sweep variable '%s' (a sweep line must define it first)",
+                        show(tmp, sizeof(tmp), n.text, n.text_len));
+        v->kind = V_NUM;
+        v->ref = REF_SWEEP;
+        v->sweep = (unsigned)idx;
+        p->sweep_used[idx] = true;
+        v->end = n.end;
+        return 0;
+    }
+    if (is_ident(t, "fuzz"))
+        return parse_knob(p, t, v);
     if (t->kind == T_IDENT)
         return fail(p, t->line, t->col, "bare word %s is not a value (strings need quotes)",
                     describe(t, tmp, sizeof(tmp)));
@@ -665,30 +1001,144 @@ static void *field(struct parser *p, const struct key_desc *k)
     return base + k->off;
 }
 
-static int apply_number(struct parser *p, const struct key_desc *k, const struct value *v)
+/* What a number means where it is written. */
+enum num_unit {
+    U_PLAIN,  /* no unit */
+    U_MIB,    /* a size: bare = MiB, or K/M/G */
+    U_TIME,   /* a time: needs ns/us/ms/s; the value is in ns */
+    U_SIGNED, /* no unit, may be negative: two's complement, min/max unused */
+};
+
+struct numspec {
+    const char *name; /* for messages: a key name or e.g. "the time" */
+    enum num_unit unit;
+    uint64_t min, max;
+};
+
+/* One literal (number + suffix + sign) converted for spec; ctx adds to messages. */
+static int convert(struct parser *p, unsigned line, unsigned col, uint64_t n, char suf, bool neg,
+                   const struct numspec *ns, const char *ctx, uint64_t *out)
 {
-    uint64_t n = v->num;
-    if (k->type == K_MIB) {
-        if (v->suffix == 'G') {
+    bool time_suf = suf == 'n' || suf == 'u' || suf == 'm' || suf == 's';
+    switch (ns->unit) {
+    case U_MIB:
+        if (time_suf)
+            return fail(p, line, col, "'%s' is a size (K, M or G), not a time%s", ns->name, ctx);
+        if (suf == 'G') {
             if (n > UINT64_MAX / 1024)
-                return fail(p, v->line, v->col, "number out of range");
+                return fail(p, line, col, "number out of range%s", ctx);
             n *= 1024;
-        } else if (v->suffix == 'K') {
+        } else if (suf == 'K') {
             if (n % 1024)
-                return fail(p, v->line, v->col, "'%s' must be a whole number of MiB", k->name);
+                return fail(p, line, col, "'%s' must be a whole number of MiB%s", ns->name, ctx);
             n /= 1024;
         }
-    } else if (v->suffix) {
-        return fail(p, v->line, v->col, "'%s' does not take a size suffix", k->name);
+        break;
+    case U_TIME: {
+        if (!time_suf)
+            return fail(p, line, col, "%s needs a time unit (ns, us, ms or s)%s", ns->name, ctx);
+        uint64_t mul = suf == 'n' ? 1 : suf == 'u' ? 1000 : suf == 'm' ? 1000000 : 1000000000;
+        if (n > UINT64_MAX / mul)
+            return fail(p, line, col, "time out of range%s", ctx);
+        n *= mul;
+        break;
     }
-    if (n < k->min || n > k->max) {
-        const char *unit = k->type == K_MIB ? " MiB" : "";
-        if (k->max == UINT64_MAX)
-            return fail(p, v->line, v->col, "'%s' must be at least %llu%s", k->name,
-                        (unsigned long long)k->min, unit);
-        return fail(p, v->line, v->col, "'%s' must be between %llu and %llu%s", k->name,
-                    (unsigned long long)k->min, (unsigned long long)k->max, unit);
+    case U_PLAIN:
+    case U_SIGNED:
+        if (suf)
+            return fail(p, line, col, "'%s' does not take a unit%s", ns->name, ctx);
+        break;
     }
+    if (ns->unit == U_SIGNED) {
+        if (n > (neg ? 1ull << 63 : (1ull << 63) - 1))
+            return fail(p, line, col, "'%s' must be between -2^63 and 2^63-1%s", ns->name, ctx);
+        *out = neg ? (uint64_t)0 - n : n;
+        return 0;
+    }
+    if (neg)
+        return fail(p, line, col, "'%s' cannot be negative%s", ns->name, ctx);
+    if (n < ns->min || n > ns->max) {
+        const char *unit = ns->unit == U_MIB ? " MiB" : ns->unit == U_TIME ? " ns" : "";
+        if (ns->max == UINT64_MAX)
+            return fail(p, line, col, "'%s' must be at least %llu%s%s", ns->name,
+                        (unsigned long long)ns->min, unit, ctx);
+        return fail(p, line, col, "'%s' must be between %llu and %llu%s%s", ns->name,
+                    (unsigned long long)ns->min, (unsigned long long)ns->max, unit, ctx);
+    }
+    *out = n;
+    return 0;
+}
+
+static bool in_range(uint64_t x, uint64_t lo, uint64_t hi, bool is_signed)
+{
+    return is_signed ? (int64_t)x >= (int64_t)lo && (int64_t)x <= (int64_t)hi : x >= lo && x <= hi;
+}
+
+/* A fuzz(...) value: its range, a knob entry, and this parse's value. */
+static int knob_value(struct parser *p, const struct value *v, const struct numspec *ns,
+                      const char *what, uint64_t *out)
+{
+    bool sg = ns->unit == U_SIGNED;
+    uint64_t lo, hi;
+    if (v->knob_full) {
+        lo = sg ? 1ull << 63 : ns->min;
+        hi = sg ? (1ull << 63) - 1 : ns->max;
+    } else {
+        const char *ctx = " (in fuzz(...))";
+        if (convert(p, v->line, v->col, v->klo, v->klo_suf, v->klo_neg, ns, ctx, &lo) ||
+            convert(p, v->line, v->col, v->khi, v->khi_suf, v->khi_neg, ns, ctx, &hi))
+            return -1;
+        if (!in_range(lo, lo, hi, sg))
+            return fail(p, v->line, v->col, "fuzz(A..B) needs A <= B");
+    }
+    struct scenario *s = p->out;
+    if (s->nr_knobs == SCN_MAX_KNOBS)
+        return fail(p, v->line, v->col, "too many fuzz(...) values (max %d)", SCN_MAX_KNOBS);
+    unsigned i = s->nr_knobs++;
+    struct scn_knob *k = &s->knobs[i];
+    k->line = v->line;
+    k->col = v->col;
+    k->off = v->off;
+    k->len = v->end - v->off;
+    k->lo = lo;
+    k->hi = hi;
+    k->unit = ns->unit == U_TIME ? 'n' : sg ? '-' : 0;
+    snprintf(k->what, sizeof(k->what), "%s", what);
+    k->value = lo;
+    if (p->bind && i < p->bind->nr_knobs) {
+        k->value = p->bind->knob_value[i];
+        if (!in_range(k->value, lo, hi, sg))
+            return fail(p, v->line, v->col, "knob %u (%s) value %llu is outside its range", i + 1,
+                        what, (unsigned long long)k->value);
+    }
+    *out = k->value;
+    return 0;
+}
+
+/* A number value (literal, $sweep or fuzz(...)) as spec wants it. */
+static int number_of(struct parser *p, const struct value *v, const struct numspec *ns,
+                     const char *what, uint64_t *out)
+{
+    if (v->kind != V_NUM)
+        return fail(p, v->line, v->col, "%s expects a number", ns->name);
+    if (v->ref == REF_KNOB)
+        return knob_value(p, v, ns, what, out);
+    if (v->ref == REF_SWEEP) {
+        const struct scn_sweep *sw = &p->out->sweeps[v->sweep];
+        char ctx[96];
+        uint64_t raw = sweep_value(p, v->sweep);
+        snprintf(ctx, sizeof(ctx), " (sweep '%s' = %llu)", sw->name, (unsigned long long)raw);
+        return convert(p, v->line, v->col, raw, sw->unit, false, ns, ctx, out);
+    }
+    return convert(p, v->line, v->col, v->num, v->suffix, v->neg, ns, "", out);
+}
+
+static int apply_number(struct parser *p, const struct key_desc *k, const struct value *v)
+{
+    struct numspec ns = {k->name, k->type == K_MIB ? U_MIB : U_PLAIN, k->min, k->max};
+    uint64_t n;
+    if (number_of(p, v, &ns, k->name, &n))
+        return -1;
     if (k->type == K_UINT)
         *(unsigned *)field(p, k) = (unsigned)n;
     else
@@ -738,15 +1188,171 @@ static int apply_string(struct parser *p, const struct key_desc *k, struct value
     return 0;
 }
 
+/* modules = [...] and disk = [...]: strings, each checked, owned by the scenario. */
+static int apply_list(struct parser *p, const struct key_desc *k, struct value *v)
+{
+    unsigned *count = (unsigned *)((char *)p->dom + k->count_off);
+    char **slots = field(p, k);
+    if (v->nr_items > SCN_MAX_MODULES)
+        return fail(p, v->items[SCN_MAX_MODULES].line, v->items[SCN_MAX_MODULES].col,
+                    "too many '%s' entries (max %d)", k->name, SCN_MAX_MODULES);
+    for (size_t i = 0; i < v->nr_items; i++) {
+        struct value *it = &v->items[i];
+        if (it->kind != V_STR)
+            return fail(p, it->line, it->col, "'%s' entries are strings", k->name);
+        if (!it->str_len)
+            return fail(p, it->line, it->col, "'%s' entries must not be empty", k->name);
+        if (k->check && k->check(p, k, it))
+            return -1;
+    }
+    for (size_t i = 0; i < v->nr_items; i++) {
+        slots[(*count)++] = v->items[i].str;
+        v->items[i].str = NULL;
+    }
+    return 0;
+}
+
+/* time_refresh: "xen", "periodic:<ms>", "on-timer" or "frozen". */
+static int check_refresh(struct parser *p, const struct key_desc *k, const struct value *v)
+{
+    static const char *const words[] = {"xen", "periodic:10", "on-timer", "frozen", NULL};
+    struct scenario *s = p->out;
+    if (!strcmp(v->str, "xen")) {
+        s->refresh = SCN_REFRESH_XEN;
+        return 0;
+    }
+    if (!strcmp(v->str, "on-timer")) {
+        s->refresh = SCN_REFRESH_ON_TIMER;
+        return 0;
+    }
+    if (!strcmp(v->str, "frozen")) {
+        s->refresh = SCN_REFRESH_FROZEN;
+        return 0;
+    }
+    if (!strncmp(v->str, "periodic:", 9)) {
+        const char *d = v->str + 9;
+        uint64_t ms = 0;
+        size_t n = strlen(d);
+        for (size_t i = 0; i < n; i++) {
+            if (!is_digit((unsigned char)d[i]) || ms > 60000)
+                return fail(p, v->line, v->col,
+                            "'periodic:<ms>' needs a whole number of milliseconds, 1 to 60000");
+            ms = ms * 10 + (uint64_t)(d[i] - '0');
+        }
+        if (!n || ms < 1 || ms > 60000)
+            return fail(p, v->line, v->col,
+                        "'periodic:<ms>' needs a whole number of milliseconds, 1 to 60000");
+        s->refresh = SCN_REFRESH_PERIODIC;
+        s->refresh_period_ms = ms;
+        return 0;
+    }
+    char tmp[SHOW_MAX];
+    show(tmp, sizeof(tmp), v->str, v->str_len);
+    const char *sug = suggest_word(v->str, v->str_len, words);
+    if (sug)
+        return fail(p, v->line, v->col, "invalid value '%s' for '%s' (did you mean '%s'?)", tmp,
+                    k->name, sug);
+    return fail(p, v->line, v->col,
+                "invalid value '%s' for '%s' (one of: xen, periodic:<ms>, on-timer, frozen)", tmp,
+                k->name);
+}
+
+/*
+ * One xl disk spec: comma-separated, positional `target,format,vdev,access`
+ * or `key=value` with key one of target, format, vdev, access, devtype,
+ * backendtype (xl-disk-configuration's basic forms).
+ */
+static int check_disk(struct parser *p, const struct key_desc *k, const struct value *v)
+{
+    static const char *const keys_[] = {"target",  "format",      "vdev", "access",
+                                        "devtype", "backendtype", NULL};
+    static const char *const formats[] = {"raw", "qcow", "qcow2", "vhd", "qed", "empty", NULL};
+    static const char *const access[] = {"r", "ro", "w", "rw", NULL};
+    char tmp[SHOW_MAX];
+    const char *str = v->str;
+    unsigned pos = 0;
+    bool have_vdev = false, have_target = false;
+    (void)k;
+    while (str) {
+        const char *comma = strchr(str, ',');
+        size_t n = comma ? (size_t)(comma - str) : strlen(str);
+        while (n && (*str == ' ' || *str == '\t')) { /* spaces around a parameter are fine */
+            str++;
+            n--;
+        }
+        while (n && (str[n - 1] == ' ' || str[n - 1] == '\t'))
+            n--;
+        const char *eq = memchr(str, '=', n);
+        const char *key, *val;
+        size_t kn, vn;
+        if (eq) {
+            key = str;
+            kn = (size_t)(eq - str);
+            val = eq + 1;
+            vn = n - kn - 1;
+            bool known = false;
+            for (const char *const *w = keys_; *w; w++)
+                known |= strlen(*w) == kn && !memcmp(*w, key, kn);
+            if (!known) {
+                const char *sug = suggest_word(key, kn, keys_);
+                show(tmp, sizeof(tmp), key, kn);
+                if (sug)
+                    return fail(p, v->line, v->col,
+                                "disk spec: unknown key '%s' (did you mean '%s'?)", tmp, sug);
+                return fail(p, v->line, v->col, "disk spec: unknown key '%s'", tmp);
+            }
+        } else {
+            static const char *const order[] = {"target", "format", "vdev", "access"};
+            if (pos >= 4)
+                return fail(
+                    p, v->line, v->col,
+                    "disk spec: too many positional parameters (target,format,vdev,access)");
+            key = order[pos++];
+            kn = strlen(key);
+            val = str;
+            vn = n;
+        }
+        if (!vn && strncmp(key, "target", kn))
+            return fail(p, v->line, v->col, "disk spec: '%.*s' has no value", (int)kn, key);
+        const char *const *allowed = !strncmp(key, "format", kn)   ? formats
+                                     : !strncmp(key, "access", kn) ? access
+                                                                   : NULL;
+        if (allowed) {
+            bool ok = false;
+            for (const char *const *w = allowed; *w; w++)
+                ok |= strlen(*w) == vn && !memcmp(*w, val, vn);
+            if (!ok)
+                return fail(p, v->line, v->col, "disk spec: invalid %.*s '%s'", (int)kn, key,
+                            show(tmp, sizeof(tmp), val, vn));
+        }
+        have_vdev |= kn == 4 && !memcmp(key, "vdev", 4);
+        have_target |= kn == 6 && !memcmp(key, "target", 6) && vn;
+        str = comma ? comma + 1 : NULL;
+    }
+    if (!have_vdev)
+        return fail(p, v->line, v->col, "disk spec: no vdev (e.g. \"vdev=xvda\")");
+    if (!have_target)
+        return fail(p, v->line, v->col, "disk spec: no target (the image file)");
+    return 0;
+}
+
 static int apply(struct parser *p, const struct key_desc *k, const struct token *key,
                  struct value *v)
 {
     size_t idx = (size_t)(k - keys);
-    if (k->type == K_RESERVED)
-        return fail(p, key->line, key->col, "'%s' is not supported yet", k->name);
     if (k->type != K_STR_MULTI) {
         if (p->seen & (1ull << idx))
             return fail(p, key->line, key->col, "duplicate key '%s'", k->name);
+    }
+    unsigned *line = p->dom ? &p->dom->key_lines[idx] : &p->out->key_lines[idx];
+    if (k->type == K_LIST) {
+        if (v->kind != V_LIST)
+            return fail(p, v->line, v->col, "'%s' expects a list of strings, e.g. [\"a\", \"b\"]",
+                        k->name);
+        if (!*line)
+            *line = key->line;
+        p->seen |= 1ull << idx;
+        return apply_list(p, k, v);
     }
     bool want_num = k->type == K_U64 || k->type == K_UINT || k->type == K_MIB;
     if (v->kind == V_LIST)
@@ -755,7 +1361,6 @@ static int apply(struct parser *p, const struct key_desc *k, const struct token 
     if (want_num != (v->kind == V_NUM))
         return fail(p, v->line, v->col, "'%s' expects %s", k->name,
                     want_num ? "a number" : "a string");
-    unsigned *line = p->dom ? &p->dom->key_lines[idx] : &p->out->key_lines[idx];
     if (!*line)
         *line = key->line;
     p->seen |= 1ull << idx;
@@ -783,8 +1388,9 @@ static int parse_assignment(struct parser *p, const struct token *key, bool *eof
             return fail(p, key->line, key->col, "unknown key '%s' (did you mean '%s'?)", tmp, s);
         return fail(p, key->line, key->col, "unknown key '%s'", tmp);
     }
-    if (k->scope == S_GLOBAL && p->dom)
-        return fail(p, key->line, key->col, "'%s' must come before the first [domain]", k->name);
+    if (k->scope == S_GLOBAL && p->sec != SEC_GLOBAL && p->sec != SEC_MACHINE)
+        return fail(p, key->line, key->col, "'%s' must come before the first [%s]", k->name,
+                    p->sec == SEC_DOMAIN ? "domain" : section_names[p->sec]);
     if (k->scope == S_DOMAIN && !p->dom)
         return fail(p, key->line, key->col, "'%s' is only allowed in a [domain] section", k->name);
 
@@ -804,6 +1410,693 @@ static int parse_assignment(struct parser *p, const struct token *key, bool *eof
     if (!rc)
         rc = apply(p, k, key, &v);
     value_free(&v);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * [timeline], [expect] and sweep lines: small statements of words, numbers and strings.
+ */
+
+struct name_nr {
+    const char *name;
+    uint32_t nr;
+};
+
+/* Xen's hypercall numbers (xen.h), by the names the trace prints. */
+static const struct name_nr hypercall_names[] = {
+    {"set_trap_table", 0},
+    {"mmu_update", 1},
+    {"set_gdt", 2},
+    {"stack_switch", 3},
+    {"set_callbacks", 4},
+    {"fpu_taskswitch", 5},
+    {"sched_op_compat", 6},
+    {"platform_op", 7},
+    {"set_debugreg", 8},
+    {"get_debugreg", 9},
+    {"update_descriptor", 10},
+    {"memory_op", 12},
+    {"multicall", 13},
+    {"update_va_mapping", 14},
+    {"set_timer_op", 15},
+    {"event_channel_op_compat", 16},
+    {"xen_version", 17},
+    {"console_io", 18},
+    {"physdev_op_compat", 19},
+    {"grant_table_op", 20},
+    {"vm_assist", 21},
+    {"update_va_mapping_otherdomain", 22},
+    {"iret", 23},
+    {"vcpu_op", 24},
+    {"set_segment_base", 25},
+    {"mmuext_op", 26},
+    {"xsm_op", 27},
+    {"nmi_op", 28},
+    {"sched_op", 29},
+    {"callback_op", 30},
+    {"xenoprof_op", 31},
+    {"event_channel_op", 32},
+    {"physdev_op", 33},
+    {NULL, 0},
+};
+
+/* Sub-ops (the first argument) by hypercall, from sched.h, vcpu.h and event_channel.h. */
+static const struct name_nr sched_subops[] = {
+    {"yield", 0},         {"block", 1},    {"shutdown", 2},     {"poll", 3}, {"remote_shutdown", 4},
+    {"shutdown_code", 5}, {"watchdog", 6}, {"pin_override", 7}, {NULL, 0},
+};
+static const struct name_nr vcpu_subops[] = {
+    {"initialise", 0},
+    {"up", 1},
+    {"down", 2},
+    {"is_up", 3},
+    {"get_runstate_info", 4},
+    {"register_runstate_memory_area", 5},
+    {"set_periodic_timer", 6},
+    {"stop_periodic_timer", 7},
+    {"set_singleshot_timer", 8},
+    {"stop_singleshot_timer", 9},
+    {"register_vcpu_info", 10},
+    {"send_nmi", 11},
+    {"get_physid", 12},
+    {"register_vcpu_time_memory_area", 13},
+    {NULL, 0},
+};
+static const struct name_nr evtchn_subops[] = {
+    {"bind_interdomain", 0},
+    {"bind_virq", 1},
+    {"bind_pirq", 2},
+    {"close", 3},
+    {"send", 4},
+    {"status", 5},
+    {"alloc_unbound", 6},
+    {"bind_ipi", 7},
+    {"bind_vcpu", 8},
+    {"unmask", 9},
+    {"reset", 10},
+    {"init_control", 11},
+    {"expand_array", 12},
+    {"set_priority", 13},
+    {NULL, 0},
+};
+static const struct name_nr vectors[] = {
+    {"DE", 0},  {"DB", 1},  {"NMI", 2}, {"BP", 3},  {"OF", 4},  {"BR", 5},  {"UD", 6},
+    {"NM", 7},  {"DF", 8},  {"TS", 10}, {"NP", 11}, {"SS", 12}, {"GP", 13}, {"PF", 14},
+    {"MF", 16}, {"AC", 17}, {"MC", 18}, {"XM", 19}, {"VE", 20}, {"CP", 21}, {NULL, 0},
+};
+/* TR_EMUL_* of hv/trace.h. */
+static const struct name_nr emulations[] = {
+    {"rdtsc", 1}, {"cpuid", 2}, {"cr3_read", 3}, {"rdtscp", 4}, {NULL, 0},
+};
+static const struct name_nr reasons[] = {
+    {"poweroff", 0}, {"reboot", 1},     {"suspend", 2}, {"crash", 3},
+    {"watchdog", 4}, {"soft_reset", 5}, {NULL, 0},
+};
+
+static const struct name_nr *lookup(const struct name_nr *t, const char *s, size_t n)
+{
+    for (; t->name; t++)
+        if (strlen(t->name) == n && !memcmp(t->name, s, n))
+            return t;
+    return NULL;
+}
+
+/* "unknown X 'word' (did you mean 'Y'?)" over a name table. */
+static int unknown_name(struct parser *p, const struct token *t, const char *what,
+                        const struct name_nr *table)
+{
+    const char *words[64];
+    size_t n = 0;
+    for (const struct name_nr *e = table; e->name && n + 1 < sizeof(words) / sizeof(words[0]); e++)
+        words[n++] = e->name;
+    words[n] = NULL;
+    char tmp[SHOW_MAX];
+    show(tmp, sizeof(tmp), t->text, t->text_len);
+    const char *s = suggest_word(t->text, t->text_len, words);
+    if (s)
+        return fail(p, t->line, t->col, "unknown %s '%s' (did you mean '%s'?)", what, tmp, s);
+    return fail(p, t->line, t->col, "unknown %s '%s'", what, tmp);
+}
+
+/* Statement tokens: one token of look-ahead. */
+static int peek(struct parser *p, struct token *t)
+{
+    size_t pos = p->pos;
+    unsigned line = p->line;
+    size_t ls = p->line_start;
+    bool failed = p->failed;
+    int rc = lex(p, t);
+    p->pos = pos;
+    p->line = line;
+    p->line_start = ls;
+    if (rc)
+        p->failed = failed; /* the real read reports it */
+    tok_free(t);
+    return 0;
+}
+
+static int expect_tok(struct parser *p, struct token *t, enum tok_kind kind, const char *what)
+{
+    if (lex(p, t))
+        return -1;
+    if (t->kind == kind)
+        return 0;
+    char tmp[SHOW_MAX];
+    tok_free(t);
+    return fail(p, t->line, t->col, "expected %s, found %s", what, describe(t, tmp, sizeof(tmp)));
+}
+
+/* A number in a statement (literal, $sweep or fuzz(...)). */
+static int stmt_number(struct parser *p, const struct numspec *ns, const char *what, uint64_t *out)
+{
+    struct token t;
+    struct value v;
+    if (lex(p, &t))
+        return -1;
+    if (t.kind == T_NL || t.kind == T_EOF) {
+        char tmp[SHOW_MAX];
+        return fail(p, t.line, t.col, "expected %s, found %s", ns->name,
+                    describe(&t, tmp, sizeof(tmp)));
+    }
+    if (scalar(p, &t, &v))
+        return -1;
+    int rc = v.kind == V_NUM ? number_of(p, &v, ns, what, out)
+                             : fail(p, v.line, v.col, "expected %s, found a string", ns->name);
+    value_free(&v);
+    return rc;
+}
+
+/* A domain named by a word or a string: remembered, resolved when the file is read. */
+static int stmt_domain(struct parser *p, int *slot)
+{
+    struct token t;
+    char tmp[SHOW_MAX];
+    if (lex(p, &t))
+        return -1;
+    const char *name;
+    size_t n;
+    if (t.kind == T_IDENT) {
+        name = t.text;
+        n = t.text_len;
+    } else if (t.kind == T_STR) {
+        name = t.str;
+        n = t.str_len;
+    } else {
+        tok_free(&t);
+        return fail(p, t.line, t.col, "expected a domain name, found %s",
+                    describe(&t, tmp, sizeof(tmp)));
+    }
+    if (n == 0 || n >= sizeof(p->refs[0].name) ||
+        p->nr_refs == sizeof(p->refs) / sizeof(p->refs[0])) {
+        tok_free(&t);
+        return fail(p, t.line, t.col, "invalid domain name");
+    }
+    struct dom_ref *r = &p->refs[p->nr_refs++];
+    memcpy(r->name, name, n);
+    r->name[n] = '\0';
+    r->slot = slot;
+    r->line = t.line;
+    r->col = t.col;
+    tok_free(&t);
+    *slot = -1;
+    return 0;
+}
+
+static int resolve_refs(struct parser *p)
+{
+    for (unsigned i = 0; i < p->nr_refs; i++) {
+        struct dom_ref *r = &p->refs[i];
+        unsigned j;
+        for (j = 0; j < p->out->nr_domains; j++)
+            if (!strcmp(p->out->domains[j].name, r->name))
+                break;
+        if (j == p->out->nr_domains) {
+            char tmp[SHOW_MAX];
+            return fail(p, r->line, r->col, "no domain named '%s'",
+                        show(tmp, sizeof(tmp), r->name, strlen(r->name)));
+        }
+        *r->slot = (int)j;
+    }
+    return 0;
+}
+
+/* The source text of a statement, for reports: from off to the end of its line. */
+static void stmt_text(const struct parser *p, size_t off, char *dst, size_t dstlen)
+{
+    size_t end = off;
+    while (end < p->len && p->buf[end] != '\n' && p->buf[end] != '#' && end - off < dstlen - 1)
+        end++;
+    while (end > off &&
+           (p->buf[end - 1] == ' ' || p->buf[end - 1] == '\t' || p->buf[end - 1] == '\r'))
+        end--;
+    show(dst, dstlen, p->buf + off, end - off);
+}
+
+static const struct numspec NS_PORT = {"a port", U_PLAIN, 1, 4095};
+static const struct numspec NS_COUNT = {"a count", U_PLAIN, 1, UINT64_MAX};
+static const struct numspec NS_TIME = {"the time", U_TIME, 0, UINT64_MAX};
+
+/*
+ * PATTERN [in DOMAIN]:
+ *   hypercall NAME [SUBOP] | trap VECTOR | event [PORT] | emulate WHAT
+ *   | console "TEXT" | shutdown [REASON] | crash
+ */
+static int parse_pattern(struct parser *p, struct scn_pattern *pat, const char *what)
+{
+    struct token t, n;
+    size_t start = p->pos;
+    memset(pat, 0, sizeof(*pat));
+    pat->dom = -1;
+    if (expect_tok(p, &t, T_IDENT,
+                   "an event (hypercall, trap, event, emulate, console, shutdown, crash)"))
+        return -1;
+    static const struct name_nr kinds[] = {
+        {"hypercall", SCN_EV_HYPERCALL}, {"trap", SCN_EV_TRAP},
+        {"event", SCN_EV_EVENT},         {"emulate", SCN_EV_EMULATE},
+        {"console", SCN_EV_CONSOLE},     {"shutdown", SCN_EV_SHUTDOWN},
+        {"crash", SCN_EV_CRASH},         {NULL, 0},
+    };
+    const struct name_nr *k = lookup(kinds, t.text, t.text_len);
+    if (!k)
+        return unknown_name(p, &t, "event", kinds);
+    pat->kind = (enum scn_ev_kind)k->nr;
+    switch (pat->kind) {
+    case SCN_EV_HYPERCALL: {
+        if (expect_tok(p, &n, T_IDENT, "a hypercall name"))
+            return -1;
+        const struct name_nr *h = lookup(hypercall_names, n.text, n.text_len);
+        if (!h)
+            return unknown_name(p, &n, "hypercall", hypercall_names);
+        pat->has_nr = true;
+        pat->nr = h->nr;
+        const struct name_nr *subs = h->nr == 29   ? sched_subops
+                                     : h->nr == 24 ? vcpu_subops
+                                     : h->nr == 32 ? evtchn_subops
+                                                   : NULL;
+        struct token s;
+        peek(p, &s);
+        if (s.kind == T_NUM) {
+            if (stmt_number(p, &(struct numspec){"a sub-op", U_PLAIN, 0, UINT64_MAX}, what,
+                            &pat->sub))
+                return -1;
+            pat->has_sub = true;
+        } else if (s.kind == T_IDENT && subs && !is_ident(&s, "in") && !is_ident(&s, "count") &&
+                   !is_ident(&s, "during") && !is_ident(&s, "from")) {
+            lex(p, &s);
+            const struct name_nr *so = lookup(subs, s.text, s.text_len);
+            if (so) {
+                pat->has_sub = true;
+                pat->sub = so->nr;
+            } else {
+                /* Not a sub-op: an action word follows (on ... pause x). Typos of sub-ops fail. */
+                const char *words[48];
+                size_t nw = 0;
+                for (const struct name_nr *e = subs; e->name && nw + 1 < 48; e++)
+                    words[nw++] = e->name;
+                words[nw] = NULL;
+                if (suggest_word(s.text, s.text_len, words))
+                    return unknown_name(p, &s, "sub-op", subs);
+                p->pos = s.off; /* give the word back */
+            }
+        }
+        break;
+    }
+    case SCN_EV_TRAP: {
+        if (lex(p, &n))
+            return -1;
+        const struct name_nr *vec = NULL;
+        if (n.kind == T_IDENT)
+            vec = lookup(vectors, n.text, n.text_len);
+        else if (n.kind == T_STR && n.str_len > 1 && n.str[0] == '#')
+            vec = lookup(vectors, n.str + 1, n.str_len - 1);
+        if (n.kind == T_NUM) {
+            if (n.suffix || n.num > 255) {
+                return fail(p, n.line, n.col, "a vector is 0 to 255");
+            }
+            pat->nr = (uint32_t)n.num;
+        } else if (vec) {
+            pat->nr = vec->nr;
+        } else if (n.kind == T_IDENT) {
+            return unknown_name(p, &n, "vector", vectors);
+        } else {
+            char tmp[SHOW_MAX];
+            tok_free(&n);
+            return fail(p, n.line, n.col, "expected a vector (GP, \"#GP\" or 13), found %s",
+                        describe(&n, tmp, sizeof(tmp)));
+        }
+        tok_free(&n);
+        pat->has_nr = true;
+        break;
+    }
+    case SCN_EV_EVENT: {
+        struct token s;
+        peek(p, &s);
+        if (s.kind == T_NUM || s.kind == T_DOLLAR || is_ident(&s, "fuzz")) {
+            uint64_t port;
+            if (stmt_number(p, &NS_PORT, what, &port))
+                return -1;
+            pat->has_nr = true;
+            pat->nr = (uint32_t)port;
+        }
+        break;
+    }
+    case SCN_EV_EMULATE: {
+        if (expect_tok(p, &n, T_IDENT, "what is emulated (rdtsc, rdtscp, cpuid, cr3_read)"))
+            return -1;
+        const struct name_nr *e = lookup(emulations, n.text, n.text_len);
+        if (!e)
+            return unknown_name(p, &n, "emulation", emulations);
+        pat->has_nr = true;
+        pat->nr = e->nr;
+        break;
+    }
+    case SCN_EV_CONSOLE:
+        if (expect_tok(p, &n, T_STR, "the console text to look for (a string)"))
+            return -1;
+        if (!n.str_len) {
+            tok_free(&n);
+            return fail(p, n.line, n.col, "the console text must not be empty");
+        }
+        pat->text = n.str;
+        break;
+    case SCN_EV_SHUTDOWN: {
+        struct token s;
+        peek(p, &s);
+        if (s.kind == T_IDENT && lookup(reasons, s.text, s.text_len)) {
+            lex(p, &s);
+            pat->has_nr = true;
+            pat->nr = lookup(reasons, s.text, s.text_len)->nr;
+        }
+        break;
+    }
+    case SCN_EV_CRASH:
+        break;
+    }
+    struct token s;
+    peek(p, &s);
+    if (is_ident(&s, "in")) {
+        lex(p, &s);
+        if (stmt_domain(p, &pat->dom))
+            return -1;
+    }
+    stmt_text(p, start, pat->desc, sizeof(pat->desc));
+    /* desc holds the rest of the line; cut it where the pattern ended. */
+    size_t used = p->pos - start;
+    while (used && (p->buf[start] == ' ' || p->buf[start] == '\t')) {
+        start++;
+        used--;
+    }
+    if (used < sizeof(pat->desc))
+        show(pat->desc, sizeof(pat->desc), p->buf + start, used);
+    return 0;
+}
+
+/*
+ * ACTION:
+ *   pause D | unpause D | destroy D | send D PORT | tsc_jump DELTA
+ *   | tsc_warp D VCPU DELTA | write D ADDR ("BYTES" | [b, ...]) | stop
+ */
+static int parse_action(struct parser *p, struct scn_action *a, const char *what)
+{
+    struct token t;
+    static const struct name_nr actions[] = {
+        {"pause", SCN_ACT_PAUSE}, {"unpause", SCN_ACT_UNPAUSE},   {"destroy", SCN_ACT_DESTROY},
+        {"send", SCN_ACT_SEND},   {"tsc_jump", SCN_ACT_TSC_JUMP}, {"tsc_warp", SCN_ACT_TSC_WARP},
+        {"write", SCN_ACT_WRITE}, {"stop", SCN_ACT_STOP},         {NULL, 0},
+    };
+    if (expect_tok(p, &t, T_IDENT,
+                   "an action (pause, unpause, destroy, send, tsc_jump, tsc_warp, write, stop)"))
+        return -1;
+    const struct name_nr *k = lookup(actions, t.text, t.text_len);
+    if (!k)
+        return unknown_name(p, &t, "action", actions);
+    a->kind = (enum scn_action_kind)k->nr;
+    a->dom = -1;
+    const struct numspec delta = {"a TSC delta in cycles", U_SIGNED, 0, 0};
+    switch (a->kind) {
+    case SCN_ACT_PAUSE:
+    case SCN_ACT_UNPAUSE:
+    case SCN_ACT_DESTROY:
+        return stmt_domain(p, &a->dom);
+    case SCN_ACT_SEND:
+        return stmt_domain(p, &a->dom) || stmt_number(p, &NS_PORT, what, &a->port);
+    case SCN_ACT_TSC_JUMP:
+        return stmt_number(p, &delta, what, (uint64_t *)&a->delta);
+    case SCN_ACT_TSC_WARP: {
+        uint64_t vcpu;
+        if (stmt_domain(p, &a->dom) ||
+            stmt_number(p, &(struct numspec){"a vCPU number", U_PLAIN, 0, 7}, what, &vcpu) ||
+            stmt_number(p, &delta, what, (uint64_t *)&a->delta))
+            return -1;
+        a->vcpu = (unsigned)vcpu;
+        return 0;
+    }
+    case SCN_ACT_WRITE: {
+        struct value v;
+        if (stmt_domain(p, &a->dom) ||
+            stmt_number(p, &(struct numspec){"a guest-physical address", U_PLAIN, 0, UINT64_MAX},
+                        what, &a->addr) ||
+            parse_value(p, &v))
+            return -1;
+        size_t n = v.kind == V_STR ? v.str_len : v.kind == V_LIST ? v.nr_items : 0;
+        if (v.kind == V_NUM || !n || n > SCN_MAX_WRITE) {
+            unsigned line = v.line, col = v.col;
+            value_free(&v);
+            return fail(p, line, col,
+                        "write needs 1 to %d bytes: a string (\"\\x90\\x90\") or a list of bytes",
+                        SCN_MAX_WRITE);
+        }
+        a->bytes = malloc(n);
+        if (!a->bytes) {
+            value_free(&v);
+            return fail(p, a->line, 1, "out of memory");
+        }
+        a->nbytes = n;
+        for (size_t i = 0; i < n; i++) {
+            if (v.kind == V_STR) {
+                a->bytes[i] = (uint8_t)v.str[i];
+                continue;
+            }
+            uint64_t b;
+            if (number_of(p, &v.items[i], &(struct numspec){"a byte", U_PLAIN, 0, 255}, what, &b)) {
+                value_free(&v);
+                return -1;
+            }
+            a->bytes[i] = (uint8_t)b;
+        }
+        value_free(&v);
+        return 0;
+    }
+    case SCN_ACT_STOP:
+        return 0;
+    }
+    return 0;
+}
+
+/* `at TIME ACTION` or `on PATTERN [count N] ACTION` whose first word has been read. */
+static int parse_timeline_line(struct parser *p, const struct token *first, bool *eof)
+{
+    struct scenario *s = p->out;
+    if (s->nr_actions == SCN_MAX_ACTIONS)
+        return fail(p, first->line, first->col, "too many timeline lines (max %d)",
+                    SCN_MAX_ACTIONS);
+    struct scn_action *a = &s->actions[s->nr_actions++];
+    memset(a, 0, sizeof(*a));
+    a->line = first->line;
+    a->count = 1;
+    char what[64];
+    snprintf(what, sizeof(what), "timeline line %u", first->line);
+    if (is_ident(first, "at")) {
+        if (stmt_number(p, &NS_TIME, what, &a->at_ns))
+            return -1;
+    } else if (is_ident(first, "on")) {
+        a->on_event = true;
+        if (parse_pattern(p, &a->when, what))
+            return -1;
+        struct token t;
+        peek(p, &t);
+        if (is_ident(&t, "count")) {
+            lex(p, &t);
+            if (stmt_number(p, &NS_COUNT, what, &a->count))
+                return -1;
+        }
+    } else {
+        char tmp[SHOW_MAX];
+        return fail(p, first->line, first->col, "a timeline line starts with 'at' or 'on', not %s",
+                    describe(first, tmp, sizeof(tmp)));
+    }
+    if (parse_action(p, a, what))
+        return -1;
+    stmt_text(p, first->off, a->text, sizeof(a->text));
+    return end_of_line(p, eof);
+}
+
+/* `count PATTERN [during A..B | from A] CMP N` or `never PATTERN [during ...]`. */
+static int parse_expect_line(struct parser *p, const struct token *first, bool *eof)
+{
+    struct scenario *s = p->out;
+    bool never = is_ident(first, "never");
+    if (!never && !is_ident(first, "count")) {
+        char tmp[SHOW_MAX];
+        return fail(p, first->line, first->col,
+                    "an [expect] line starts with 'count' or 'never', not %s",
+                    describe(first, tmp, sizeof(tmp)));
+    }
+    if (s->nr_texpects == SCN_MAX_TRACE_EXPECT)
+        return fail(p, first->line, first->col, "too many [expect] lines (max %d)",
+                    SCN_MAX_TRACE_EXPECT);
+    struct scn_trace_expect *e = &s->texpects[s->nr_texpects++];
+    memset(e, 0, sizeof(*e));
+    e->line = first->line;
+    e->to_ns = UINT64_MAX;
+    char what[64];
+    snprintf(what, sizeof(what), "[expect] line %u", first->line);
+    if (parse_pattern(p, &e->pat, what))
+        return -1;
+    struct token t;
+    peek(p, &t);
+    if (is_ident(&t, "during")) {
+        lex(p, &t);
+        struct token dd;
+        if (stmt_number(p, &NS_TIME, what, &e->from_ns) ||
+            expect_tok(p, &dd, T_DOTDOT, "'..' (during A..B)") ||
+            stmt_number(p, &NS_TIME, what, &e->to_ns))
+            return -1;
+        if (e->to_ns <= e->from_ns)
+            return fail(p, dd.line, dd.col, "the window A..B needs A < B");
+    } else if (is_ident(&t, "from")) {
+        lex(p, &t);
+        if (stmt_number(p, &NS_TIME, what, &e->from_ns))
+            return -1;
+    }
+    if (never) {
+        e->cmp = SCN_EQ;
+        e->n = 0;
+    } else {
+        struct token c;
+        if (expect_tok(p, &c, T_CMP, "a comparison (>=, <=, ==, !=, >, <)"))
+            return -1;
+        e->cmp = c.cmp;
+        if (stmt_number(p, &(struct numspec){"a count", U_PLAIN, 0, UINT64_MAX}, what, &e->n))
+            return -1;
+    }
+    stmt_text(p, first->off, e->text, sizeof(e->text));
+    return end_of_line(p, eof);
+}
+
+/* `sweep NAME = A..B step S` or `sweep NAME = [v, ...]` whose `sweep` has been read. */
+static int parse_sweep(struct parser *p, const struct token *kw, bool *eof)
+{
+    struct scenario *s = p->out;
+    char tmp[SHOW_MAX];
+    struct token name, t;
+    if (expect_tok(p, &name, T_IDENT, "a sweep variable name"))
+        return -1;
+    if (name.text_len >= sizeof(s->sweeps[0].name))
+        return fail(p, name.line, name.col, "sweep name too long (max %zu bytes)",
+                    sizeof(s->sweeps[0].name) - 1);
+    if (sweep_index(p, name.text, name.text_len) >= 0)
+        return fail(p, name.line, name.col, "duplicate sweep '%s'",
+                    show(tmp, sizeof(tmp), name.text, name.text_len));
+    if (s->nr_sweeps == SCN_MAX_SWEEPS)
+        return fail(p, kw->line, kw->col, "too many sweeps (max %d)", SCN_MAX_SWEEPS);
+    if (expect_tok(p, &t, T_EQ, "'='"))
+        return -1;
+    struct scn_sweep *sw = &s->sweeps[s->nr_sweeps];
+    memset(sw, 0, sizeof(*sw));
+    memcpy(sw->name, name.text, name.text_len);
+    sw->line = kw->line;
+    struct value v;
+    if (parse_value(p, &v))
+        return -1;
+    int rc = 0;
+    if (v.kind == V_LIST) {
+        if (!v.nr_items || v.nr_items > SCN_MAX_SWEEP_VALUES) {
+            rc = fail(p, v.line, v.col, "a sweep takes 1 to %d values", SCN_MAX_SWEEP_VALUES);
+            goto out;
+        }
+        sw->values = malloc(v.nr_items * sizeof(uint64_t));
+        if (!sw->values) {
+            rc = fail(p, v.line, v.col, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < v.nr_items; i++) {
+            struct value *it = &v.items[i];
+            if (it->kind != V_NUM || it->ref != REF_NONE || it->neg) {
+                rc = fail(p, it->line, it->col, "sweep values are plain numbers");
+                goto out;
+            }
+            if (i && it->suffix != sw->unit) {
+                rc = fail(p, it->line, it->col, "every value of a sweep has the same unit");
+                goto out;
+            }
+            sw->unit = it->suffix;
+            sw->values[sw->nr_values++] = it->num;
+        }
+    } else if (v.kind == V_NUM && v.ref == REF_NONE && !v.neg) {
+        uint64_t a = v.num, b, step;
+        struct token dd, st, sn;
+        sw->unit = v.suffix;
+        if (expect_tok(p, &dd, T_DOTDOT, "'..' (sweep NAME = A..B step S) or a list"))
+            goto fail_out;
+        if (expect_tok(p, &t, T_NUM, "the last value of the sweep"))
+            goto fail_out;
+        b = t.num;
+        if (t.suffix != sw->unit) {
+            rc = fail(p, t.line, t.col, "every value of a sweep has the same unit");
+            goto out;
+        }
+        if (expect_tok(p, &st, T_IDENT, "'step'"))
+            goto fail_out;
+        if (!is_ident(&st, "step")) {
+            rc = fail(p, st.line, st.col, "expected 'step', found %s",
+                      describe(&st, tmp, sizeof(tmp)));
+            goto out;
+        }
+        if (expect_tok(p, &sn, T_NUM, "the step"))
+            goto fail_out;
+        step = sn.num;
+        if (sn.suffix != sw->unit) {
+            rc = fail(p, sn.line, sn.col, "every value of a sweep has the same unit");
+            goto out;
+        }
+        if (!step || b < a) {
+            rc = fail(p, sn.line, sn.col, "a sweep A..B step S needs A <= B and S >= 1");
+            goto out;
+        }
+        uint64_t count = (b - a) / step + 1;
+        if (count > SCN_MAX_SWEEP_VALUES) {
+            rc = fail(p, v.line, v.col, "a sweep takes 1 to %d values (this one has %llu)",
+                      SCN_MAX_SWEEP_VALUES, (unsigned long long)count);
+            goto out;
+        }
+        sw->values = malloc(count * sizeof(uint64_t));
+        if (!sw->values) {
+            rc = fail(p, v.line, v.col, "out of memory");
+            goto out;
+        }
+        for (uint64_t i = 0; i < count; i++)
+            sw->values[sw->nr_values++] = a + i * step;
+    } else {
+        rc = fail(p, v.line, v.col, "a sweep is A..B step S or a list of numbers");
+        goto out;
+    }
+    s->nr_sweeps++;
+    if (s->nr_runs * sw->nr_values > SCN_MAX_RUNS) {
+        rc = fail(p, kw->line, kw->col, "the sweeps make more than %d runs", SCN_MAX_RUNS);
+        goto out;
+    }
+    s->nr_runs *= sw->nr_values;
+    value_free(&v);
+    return end_of_line(p, eof);
+fail_out:
+    rc = -1;
+out:
+    value_free(&v);
+    if (rc && s->sweeps[s->nr_sweeps].values && &s->sweeps[s->nr_sweeps] == sw) {
+        free(sw->values);
+        sw->values = NULL;
+    }
     return rc;
 }
 
@@ -840,12 +2133,13 @@ static int parse_section(struct parser *p, const struct token *open, bool *eof)
         return fail(p, t.line, t.col, "expected a section name after '[', found %s",
                     describe(&t, tmp, sizeof(tmp)));
     }
-    bool known = false;
-    for (const char *const *s = section_names; *s; s++)
-        known |= strlen(*s) == t.text_len && !memcmp(*s, t.text, t.text_len);
-    if (!known) {
+    int sec = -1;
+    for (int i = 1; section_names[i]; i++)
+        if (strlen(section_names[i]) == t.text_len && !memcmp(section_names[i], t.text, t.text_len))
+            sec = i;
+    if (sec < 0) {
         show(tmp, sizeof(tmp), t.text, t.text_len);
-        const char *s = suggest_word(t.text, t.text_len, section_names);
+        const char *s = suggest_word(t.text, t.text_len, section_names + 1);
         if (s)
             return fail(p, t.line, t.col, "unknown section '[%s]' (did you mean '[%s]'?)", tmp, s);
         return fail(p, t.line, t.col, "unknown section '[%s]'", tmp);
@@ -860,6 +2154,14 @@ static int parse_section(struct parser *p, const struct token *open, bool *eof)
     }
     if (end_of_line(p, eof) || finish_section(p))
         return -1;
+    if (sec == SEC_MACHINE && p->had_section)
+        return fail(p, open->line, open->col,
+                    "[machine] must be the first section (and appear only once)");
+    p->had_section = true;
+    p->sec = (enum section)sec;
+    p->dom = NULL;
+    if (sec != SEC_DOMAIN)
+        return 0;
     if (p->out->nr_domains == SCN_MAX_DOMAINS)
         return fail(p, open->line, open->col, "too many domains (max %d)", SCN_MAX_DOMAINS);
     p->dom = &p->out->domains[p->out->nr_domains++];
@@ -868,6 +2170,21 @@ static int parse_section(struct parser *p, const struct token *open, bool *eof)
     p->dom_col = open->col;
     p->seen = 0;
     return 0;
+}
+
+/* A line that starts with a word: a key, a sweep, or a [timeline]/[expect] statement. */
+static int parse_line(struct parser *p, const struct token *t, bool *eof)
+{
+    if (p->sec == SEC_TIMELINE)
+        return parse_timeline_line(p, t, eof);
+    if (p->sec == SEC_EXPECT)
+        return parse_expect_line(p, t, eof);
+    if (is_ident(t, "sweep")) {
+        if (p->sec != SEC_GLOBAL && p->sec != SEC_MACHINE)
+            return fail(p, t->line, t->col, "'sweep' lines belong in the global part or [machine]");
+        return parse_sweep(p, t, eof);
+    }
+    return parse_assignment(p, t, eof);
 }
 
 static int parse(struct parser *p)
@@ -890,7 +2207,7 @@ static int parse(struct parser *p)
                 return -1;
             break;
         case T_IDENT:
-            if (parse_assignment(p, &t, &eof))
+            if (parse_line(p, &t, &eof))
                 return -1;
             break;
         default: {
@@ -905,7 +2222,12 @@ static int parse(struct parser *p)
         return -1;
     if (!p->out->nr_domains)
         return fail(p, 1, 1, "no [domain] section");
-    return 0;
+    for (unsigned i = 0; i < p->out->nr_sweeps; i++)
+        if (!p->sweep_used[i])
+            return fail(p, p->out->sweeps[i].line, 1,
+                        "sweep '%s' is never used (write $%s where a value should vary)",
+                        p->out->sweeps[i].name, p->out->sweeps[i].name);
+    return resolve_refs(p);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -933,6 +2255,12 @@ static int set_path(struct scenario *s, const char *path)
 int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scenario *out, char *err,
                      size_t errlen)
 {
+    return scn_parse_bound(path, buf, len, NULL, out, err, errlen);
+}
+
+int scn_parse_bound(const char *path, const char *buf, size_t len, const struct scn_binding *b,
+                    struct scenario *out, char *err, size_t errlen)
+{
     if (!path)
         path = "<buffer>";
     if (err && errlen)
@@ -947,6 +2275,11 @@ int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scena
     out->seed = SCN_DEFAULT_SEED;
     out->limit = SCN_DEFAULT_LIMIT;
     out->machine_memory_mib = SCN_DEFAULT_MACHINE_MEMORY_MIB;
+    out->tsc_khz = SCN_DEFAULT_TSC_KHZ;
+    out->cycles_per_insn = SCN_DEFAULT_CYCLES_PER_INSN;
+    out->refresh = SCN_REFRESH_XEN;
+    strcpy(out->time_refresh, "xen");
+    out->nr_runs = 1;
 
     struct parser p;
     memset(&p, 0, sizeof(p));
@@ -957,6 +2290,7 @@ int scn_parse_buffer(const char *path, const char *buf, size_t len, struct scena
     p.err = err;
     p.errlen = errlen;
     p.out = out;
+    p.bind = b;
     if (parse(&p)) {
         scn_free(out);
         return -1;
@@ -1040,6 +2374,60 @@ void scn_free(struct scenario *s)
             free(d->expect_console[j]);
         for (unsigned j = 0; j < d->nr_expect_no_console && j < SCN_MAX_EXPECT; j++)
             free(d->expect_no_console[j]);
+        for (unsigned j = 0; j < d->nr_modules && j < SCN_MAX_MODULES; j++)
+            free(d->modules[j]);
+        for (unsigned j = 0; j < d->nr_disks && j < SCN_MAX_MODULES; j++)
+            free(d->disks[j]);
     }
+    for (unsigned i = 0; i < s->nr_actions && i < SCN_MAX_ACTIONS; i++) {
+        free(s->actions[i].bytes);
+        free(s->actions[i].when.text);
+    }
+    for (unsigned i = 0; i < s->nr_texpects && i < SCN_MAX_TRACE_EXPECT; i++)
+        free(s->texpects[i].pat.text);
+    for (unsigned i = 0; i < s->nr_sweeps && i < SCN_MAX_SWEEPS; i++)
+        free(s->sweeps[i].values);
     memset(s, 0, sizeof(*s));
+}
+
+void scn_run_binding(const struct scenario *s, uint64_t run, struct scn_binding *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->nr_sweeps = s->nr_sweeps;
+    for (unsigned i = s->nr_sweeps; i-- > 0;) {
+        const struct scn_sweep *sw = &s->sweeps[i];
+        b->sweep_name[i] = sw->name;
+        b->sweep_value[i] = sw->values[run % sw->nr_values];
+        run /= sw->nr_values;
+    }
+}
+
+char *scn_concretize(const char *buf, size_t len, const struct scenario *s,
+                     const uint64_t *knob_value, size_t *outlen)
+{
+    struct sbuf b = {0};
+    size_t at = 0;
+    if (!sbuf_put(&b, "", 0))
+        return NULL;
+    for (unsigned i = 0; i < s->nr_knobs; i++) {
+        const struct scn_knob *k = &s->knobs[i];
+        char num[40];
+        if (k->off < at || k->off + k->len > len)
+            goto oom; /* knobs come in file order, inside the buffer */
+        if (k->unit == '-' && (int64_t)knob_value[i] < 0)
+            snprintf(num, sizeof(num), "-%llu", (unsigned long long)(0 - knob_value[i]));
+        else
+            snprintf(num, sizeof(num), "%llu%s", (unsigned long long)knob_value[i],
+                     k->unit == 'n' ? "ns" : "");
+        if (!sbuf_put(&b, buf + at, k->off - at) || !sbuf_put(&b, num, strlen(num)))
+            goto oom;
+        at = k->off + k->len;
+    }
+    if (!sbuf_put(&b, buf + at, len - at))
+        goto oom;
+    *outlen = b.n;
+    return b.s;
+oom:
+    free(b.s);
+    return NULL;
 }
