@@ -60,6 +60,7 @@ static void after_core(struct sim_vcpu *sv, unsigned int adj)
 {
     uint64_t until = resume_rip(SIM_UNTIL, adj);
 
+    hv_entry_resume(sv->v); /* a pending event upcall: the guest goes to its callback */
     clip_slice(sv);
     if (sv->seg_dirty)
         cpu_load_gdt(sv); /* the GDT is host memory: no need to leave */
@@ -275,7 +276,15 @@ void cpu_run_slice(struct sim_vcpu *sv, uint64_t stop_at)
     sv->desched = false;
     sv->running = true; /* on the CPU for this slice: arch_vcpu_deschedule applies */
     m->current = sv;
+    if (vcpu_runnable(v)) {
+        hv_entry_schedule(v);
+        clip_slice(sv); /* its periodic timer only counts from now on */
+    }
     while (vcpu_runnable(v) && !sv->desched && m->insns < sv->stop_at) {
+        /* v->regs is authoritative here: deliver a pending upcall before loading it. */
+        hv_entry_resume(v);
+        if (!vcpu_runnable(v))
+            break;
         if (sv->mmu_dirty)
             shadow_sync(sv);
         if (sv->seg_dirty)

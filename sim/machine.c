@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include "hv/mm.h"
+#include "hv/time.h"
 #include "sim_internal.h"
 
 void sim_fatal(const char *fmt, ...)
@@ -60,6 +61,26 @@ static void *alloc_pages(size_t bytes)
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* The core's clock settings from the machine's (enum sim_refresh matches enum time_refresh). */
+static void configure_time(const struct sim_config *cfg)
+{
+    static const enum time_refresh policy[] = {
+        [SIM_REFRESH_XEN] = TIME_REFRESH_XEN,
+        [SIM_REFRESH_PERIODIC] = TIME_REFRESH_PERIODIC,
+        [SIM_REFRESH_ON_TIMER] = TIME_REFRESH_ON_TIMER,
+        [SIM_REFRESH_FROZEN] = TIME_REFRESH_FROZEN,
+    };
+    struct time_config tc = {
+        .refresh =
+            cfg->time_refresh <= SIM_REFRESH_FROZEN ? policy[cfg->time_refresh] : TIME_REFRESH_XEN,
+        .refresh_period_ns = cfg->refresh_period_ns,
+        .wallclock_sec = cfg->wallclock_sec,
+        .wallclock_nsec = cfg->wallclock_nsec,
+    };
+
+    time_configure(&tc);
+}
+
 struct sim_machine *sim_create(const struct sim_config *cfg)
 {
     static const uint64_t reserved[] = {0}; /* frame 0: never handed out (catches NULL MFNs) */
@@ -81,6 +102,8 @@ struct sim_machine *sim_create(const struct sim_config *cfg)
         m->cfg.tsc_khz = SIM_DEFAULT_TSC_KHZ;
     if (!m->cfg.slice_insns)
         m->cfg.slice_insns = SIM_DEFAULT_SLICE;
+    if (!m->cfg.cycles_per_insn)
+        m->cfg.cycles_per_insn = SIM_DEFAULT_CYCLES_PER_INSN;
     m->nr_frames = m->cfg.ram_mib << (20 - PAGE_SHIFT);
     m->ram_bytes = m->nr_frames * PAGE_SIZE;
     m->ram = alloc_pages(m->ram_bytes);
@@ -105,6 +128,7 @@ struct sim_machine *sim_create(const struct sim_config *cfg)
     m->trace_hash = 0xcbf29ce484222325ULL; /* FNV-1a offset basis */
     icount_init(m);
     sim_current = m; /* the core may call arch hooks from hv_init */
+    configure_time(&m->cfg);
     hv_init(m->nr_frames, m->meta, reserved, 1);
 
     m->m2p_bytes = (m->nr_frames * sizeof(uint64_t) + PAGE_SIZE - 1) & PAGE_MASK;

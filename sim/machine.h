@@ -48,21 +48,31 @@ struct sim_config {
     int (*event_sink)(void *user, const struct trace_rec *r, uint64_t now_ns);
     void *event_user;
 
-    /* Clock settings (scenario `tsc_start`, `cycles_per_insn`, `time_refresh`, `wallclock`). */
-    uint64_t tsc_start;            /* virtual TSC at boot; near 2^64 it wraps during the run */
-    uint32_t cycles_per_insn;      /* cost model; 0 = SIM_DEFAULT_CYCLES_PER_INSN */
-    unsigned int time_refresh;     /* SIM_REFRESH_* */
-    uint64_t refresh_period_ns;    /* SIM_REFRESH_PERIODIC: period */
-    uint64_t wallclock_sec;        /* wallclock at system time 0 */
-    uint32_t wallclock_nsec;
+    /*
+     * Clock settings (scenario `tsc_start`, `cycles_per_insn`, `time_refresh`, `wallclock`).
+     * The hypervisor's TSC = tsc_start + guest instructions * cycles_per_insn + idle cycles
+     * (mod 2^64; it never jumps); system time is ns since boot from it, scaled as Xen
+     * does. A guest vCPU reads that TSC plus sim_tsc_jump's and its sim_tsc_warp's offsets.
+     */
+    uint64_t tsc_start;         /* virtual TSC at boot; near 2^64 it wraps during the run */
+    uint32_t cycles_per_insn;   /* cost of every guest instruction; 0 = default (1) */
+    unsigned int time_refresh;  /* SIM_REFRESH_*: when vcpu_time_info is rewritten */
+    uint64_t refresh_period_ns; /* SIM_REFRESH_PERIODIC: period; 0 = 1 s */
+    uint64_t wallclock_sec;     /* wallclock (shared_info wc_*) at system time 0 */
+    uint32_t wallclock_nsec;    /* < 1e9 (larger is clamped) */
 };
 
-/* Time-record refresh policies (scenario `time_refresh`). */
+/*
+ * Time-record refresh policies (scenario `time_refresh`); every policy also
+ * writes each vCPU's record once when its domain is built. Refreshes due
+ * while a guest runs happen at the end of its current slice (at most
+ * slice_insns late), so they never change how slices are cut.
+ */
 enum sim_refresh {
-    SIM_REFRESH_XEN = 0,  /* on context switch and every 1 s epoch, as Xen does */
-    SIM_REFRESH_PERIODIC, /* every refresh_period_ns */
-    SIM_REFRESH_ON_TIMER, /* at each VIRQ_TIMER delivery */
-    SIM_REFRESH_FROZEN,   /* only at boot */
+    SIM_REFRESH_XEN = 0,  /* on context switch, and the running vCPU every 1 s epoch, as Xen */
+    SIM_REFRESH_PERIODIC, /* every vCPU every refresh_period_ns */
+    SIM_REFRESH_ON_TIMER, /* at each VIRQ_TIMER sent to the vCPU */
+    SIM_REFRESH_FROZEN,   /* only at boot: the condition that exposed GNU Mach's 2013 bug */
 };
 #define SIM_DEFAULT_CYCLES_PER_INSN 1
 
@@ -88,7 +98,7 @@ struct sim_domain_result {
     const char *name;
     bool shut_down; /* SCHEDOP_shutdown or crash */
     bool crashed;
-    bool destroyed; /* sim_destroy_domain (shut_down is then true too) */
+    bool destroyed;               /* sim_destroy_domain (shut_down is then true too) */
     unsigned int shutdown_reason; /* SHUTDOWN_* when shut_down */
     int shutdown_code;            /* SCHEDOP_shutdown_code latch; -1 = none */
     const char *crash_reason;     /* "" unless crashed */
@@ -122,7 +132,7 @@ const char *sim_outcome_text(const struct sim_machine *m);
 unsigned int sim_nr_domains(const struct sim_machine *m);
 /* Result of the idx-th added domain (0-based), NULL if out of range. */
 const struct sim_domain_result *sim_domain_result(struct sim_machine *m, unsigned int idx);
-/* Guest instructions executed by the whole machine (= the virtual TSC). */
+/* Guest instructions executed by the whole machine. */
 uint64_t sim_insns(const struct sim_machine *m);
 /* 64-bit FNV-1a over every trace line: equal for equal runs. */
 uint64_t sim_trace_hash(const struct sim_machine *m);
@@ -147,7 +157,9 @@ int sim_tsc_jump(struct sim_machine *m, int64_t delta, char *err, size_t errlen)
 /* Offset one vCPU's TSC by delta cycles against the others (an unsynchronised TSC). */
 int sim_tsc_warp(struct sim_machine *m, unsigned int idx, unsigned int vcpu, int64_t delta,
                  char *err, size_t errlen);
-/* Write bytes into the domain's memory at a guest-physical (pseudo-physical) address. */
+/* Write 1..SIM_WRITE_MAX bytes into the domain's memory at a guest-physical (pseudo-physical)
+ * address. Page tables and descriptor tables in use are refused. */
+#define SIM_WRITE_MAX 4096
 int sim_write_guest(struct sim_machine *m, unsigned int idx, uint64_t gpa, const void *bytes,
                     size_t len, char *err, size_t errlen);
 

@@ -93,6 +93,14 @@ static uint64_t cycles_until(struct sim_machine *m, uint64_t deadline_ns)
     return cycles;
 }
 
+/* Guest instructions the machine must execute for system time to reach deadline_ns. */
+static uint64_t insns_until(struct sim_machine *m, uint64_t deadline_ns)
+{
+    uint64_t cycles = cycles_until(m, deadline_ns), cpi = m->cfg.cycles_per_insn;
+
+    return cycles / cpi + (cycles % cpi != 0);
+}
+
 /*
  * No vCPU can run, but one waits for a deadline: the machine idles, i.e.
  * virtual time jumps to the deadline, and the core wakes whoever is due.
@@ -140,7 +148,7 @@ uint64_t sim_deadline_insns(struct sim_machine *m)
 {
     uint64_t deadline = sched_next_deadline();
 
-    return deadline ? m->insns + cycles_until(m, deadline) : UINT64_MAX;
+    return deadline ? m->insns + insns_until(m, deadline) : UINT64_MAX;
 }
 
 /* Machine instruction count at which the next slice ends: budget, limit or next deadline. */
@@ -153,7 +161,7 @@ static uint64_t slice_end(struct sim_machine *m)
     if (at < end)
         end = at;
     if (m->alarm_ns) {
-        at = m->insns + cycles_until(m, m->alarm_ns);
+        at = m->insns + insns_until(m, m->alarm_ns);
         if (at < end)
             end = at;
     }

@@ -74,8 +74,7 @@ static void put_line(struct sim_machine *m, const char *line, size_t len)
         fwrite(line, 1, len, m->trace);
         fputc('\n', m->trace);
     }
-    if (m->cfg.trace_sink && !m->stop_requested &&
-        m->cfg.trace_sink(m->cfg.trace_user, line, len))
+    if (m->cfg.trace_sink && !m->stop_requested && m->cfg.trace_sink(m->cfg.trace_user, line, len))
         request_stop(m);
 }
 
@@ -215,6 +214,10 @@ static void format_record(struct buf *b, const struct trace_rec *r)
     case TR_EVENT:
         bprintf(b, "d%uv%u event port=%u upcall=%llu", r->dom, r->vcpu, r->nr,
                 (unsigned long long)r->args[0]);
+        break;
+    case TR_UPCALL:
+        bprintf(b, "d%uv%u upcall rip=%#llx callback=%#llx", r->dom, r->vcpu,
+                (unsigned long long)r->args[0], (unsigned long long)r->args[1]);
         break;
     default:
         bprintf(b, "d%uv%u record kind=%u nr=%u", r->dom, r->vcpu, r->kind, r->nr);

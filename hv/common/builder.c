@@ -281,8 +281,10 @@ static void setup_vcpus(struct domain *d, const struct domain_config *cfg,
         v->kernel_mode = true;
         v->state = i == 0 ? VCPU_RUNNABLE : VCPU_DOWN;
         v->online = i == 0;
-        time_update_vcpu_info(v);
+        vcpu_timers_init(v);
+        time_update_vcpu_info(v); /* "at boot": the only refresh under the frozen policy */
     }
+    time_update_wallclock(d);
     struct vcpu *v = &d->vcpus[0];
     v->regs.rip = info->entry;
     v->regs.rsp = l->v_stack + PAGE_SIZE;

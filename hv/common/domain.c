@@ -29,9 +29,20 @@ bool vcpu_runnable(const struct vcpu *v)
            !v->domain->pause_count;
 }
 
+/* Runstate of a vCPU that cannot run for a reason other than waiting for an event. */
+static void vcpus_offline(struct domain *d)
+{
+    for (unsigned int i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = &d->vcpus[i];
+        if (v->runstate.state != RUNSTATE_blocked || v->state == VCPU_DOWN)
+            vcpu_runstate_change(v, RUNSTATE_offline);
+    }
+}
+
 void domain_pause(struct domain *d)
 {
     d->pause_count++;
+    vcpus_offline(d);
     for (unsigned int i = 0; i < d->max_vcpus; i++)
         arch_vcpu_deschedule(&d->vcpus[i]);
 }
@@ -43,8 +54,10 @@ void domain_unpause(struct domain *d)
     if (--d->pause_count)
         return;
     for (unsigned int i = 0; i < d->max_vcpus; i++)
-        if (vcpu_runnable(&d->vcpus[i]))
+        if (vcpu_runnable(&d->vcpus[i])) {
+            vcpu_runstate_change(&d->vcpus[i], RUNSTATE_runnable);
             arch_vcpu_kick(&d->vcpus[i]);
+        }
 }
 
 void domain_kill(struct domain *d)
@@ -58,6 +71,7 @@ void domain_kill(struct domain *d)
         d->vcpus[i].state = VCPU_DOWN;
         arch_vcpu_deschedule(&d->vcpus[i]);
     }
+    vcpus_offline(d);
 }
 
 void vcpu_wake(struct vcpu *v)
@@ -65,6 +79,10 @@ void vcpu_wake(struct vcpu *v)
     if (!v->online || v->domain->is_shutting_down || v->state == VCPU_RUNNABLE)
         return;
     v->state = VCPU_RUNNABLE;
+    v->poll_deadline = 0; /* a poll ends with its wake-up */
+    v->nr_poll_ports = 0;
+    if (!v->domain->pause_count)
+        vcpu_runstate_change(v, RUNSTATE_runnable);
     arch_vcpu_kick(v);
 }
 
@@ -94,6 +112,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
         v->state = VCPU_DOWN;
         arch_vcpu_deschedule(v);
     }
+    vcpus_offline(d);
 }
 
 void domain_crash(struct domain *d, const char *fmt, ...)
@@ -123,5 +142,7 @@ void domain_destroy(struct domain *d)
     for (uint64_t i = 0; i < hv_mem.nr_frames; i++)
         if (hv_mem.frame_table[i].owner == d->domid)
             mm_free_frame(_mfn(i));
+    if (hv.current && hv.current->domain == d)
+        hv.current = NULL;
     d->in_use = false;
 }

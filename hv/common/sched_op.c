@@ -12,14 +12,25 @@ static long sched_yield(struct vcpu *v)
     return 0;
 }
 
-/* SCHEDOP_block: enable upcalls, and sleep only if nothing is pending. */
-static long sched_block(struct vcpu *v)
+/* Xen's local_events_need_delivery: an upcall is pending and not masked. */
+static bool events_need_delivery(struct vcpu *v)
 {
     struct vcpu_info *vi = vcpu_info_of(v);
-    vi->evtchn_upcall_mask = 0;
-    if (vi->evtchn_upcall_pending)
+    return vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask;
+}
+
+/*
+ * SCHEDOP_block (Xen's vcpu_block_enable_events): clear the upcall mask and
+ * sleep unless an upcall is already pending, in one step, so an event that
+ * arrived just before cannot be missed. The upcall is delivered on return.
+ */
+static long sched_block(struct vcpu *v)
+{
+    vcpu_info_of(v)->evtchn_upcall_mask = 0;
+    if (events_need_delivery(v))
         return 0;
     v->state = VCPU_BLOCKED;
+    vcpu_runstate_change(v, RUNSTATE_blocked);
     arch_vcpu_deschedule(v);
     return 0;
 }
@@ -43,6 +54,8 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
         return -XEN_EFAULT;
     if (p.nr_ports > 128)
         return -XEN_EINVAL;
+    if (events_need_delivery(v))
+        return 0; /* as Xen: an upcall that can be delivered ends the poll at once */
     evtchn_port_t ports[128];
     if (p.nr_ports && copy_from_guest(v, ports, (uint64_t)(uintptr_t)p.ports, p.nr_ports * 4))
         return -XEN_EFAULT;
@@ -58,6 +71,7 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
     v->nr_poll_ports = p.nr_ports;
     v->poll_deadline = p.timeout;
     v->state = VCPU_POLLING;
+    vcpu_runstate_change(v, RUNSTATE_blocked);
     arch_vcpu_deschedule(v);
     return 0;
 }
@@ -107,36 +121,5 @@ long do_sched_op_compat(struct vcpu *v, const uint64_t a[5])
         return sched_shutdown(v, (unsigned int)MIN(a[1], 0xffffffffULL));
     default:
         return -XEN_ENOSYS;
-    }
-}
-
-uint64_t sched_next_deadline(void)
-{
-    uint64_t best = 0;
-    for (unsigned int i = 0; i < HV_MAX_DOMAINS; i++) {
-        struct domain *d = &hv.domains[i];
-        if (!d->in_use || d->is_shutting_down)
-            continue;
-        for (unsigned int k = 0; k < d->max_vcpus; k++) {
-            struct vcpu *v = &d->vcpus[k];
-            if (v->state == VCPU_POLLING && v->poll_deadline && (!best || v->poll_deadline < best))
-                best = v->poll_deadline;
-        }
-    }
-    return best;
-}
-
-void sched_run_timers(void)
-{
-    uint64_t now = time_now_ns();
-    for (unsigned int i = 0; i < HV_MAX_DOMAINS; i++) {
-        struct domain *d = &hv.domains[i];
-        if (!d->in_use || d->is_shutting_down)
-            continue;
-        for (unsigned int k = 0; k < d->max_vcpus; k++) {
-            struct vcpu *v = &d->vcpus[k];
-            if (v->state == VCPU_POLLING && v->poll_deadline && v->poll_deadline <= now)
-                vcpu_wake(v);
-        }
     }
 }

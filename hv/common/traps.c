@@ -5,6 +5,7 @@
 #include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
+#include "hv/time.h"
 #include "hv/trace.h"
 
 static const char *const vector_names[32] = {
@@ -116,6 +117,34 @@ void pv_inject_exception(struct vcpu *v, unsigned int vector, bool has_error, ui
                      vector_name(vector), (unsigned long long)v->regs.rsp);
 }
 
+/*
+ * Xen's test_all_events on the way back to the guest: with upcall_pending
+ * set and upcall_mask clear, enter the event callback through a bounce
+ * frame (no error code) and mask upcalls; the saved mask (0) is in the
+ * frame, so the guest's iret unmasks again. A guest that unmasks upcalls
+ * without an event callback would be sent to address 0 by Xen: it crashes.
+ */
+void hv_entry_resume(struct vcpu *v)
+{
+    struct vcpu_info *vi = vcpu_info_of(v);
+    if (!vcpu_runnable(v) || !vi->evtchn_upcall_pending || vi->evtchn_upcall_mask)
+        return;
+    struct trace_rec r = {.kind = TR_UPCALL, .dom = v->domain->domid, .vcpu = (uint16_t)v->vcpu_id};
+    r.args[0] = v->regs.rip;
+    r.args[1] = v->event_callback;
+    arch_trace(&r);
+    if (!v->event_callback) {
+        domain_crash(v->domain, "event upcall at rip 0x%llx with no event callback registered",
+                     (unsigned long long)v->regs.rip);
+        return;
+    }
+    if (!create_bounce_frame(v, v->event_callback, true, false, 0))
+        domain_crash(v->domain,
+                     "cannot write the event upcall bounce frame: guest stack 0x%llx "
+                     "not writable",
+                     (unsigned long long)v->regs.rsp);
+}
+
 void pv_syscall_from_user(struct vcpu *v)
 {
     /* What the syscall instruction does to rcx/r11 before the kernel sees them. */
@@ -186,13 +215,24 @@ static bool emulate_privileged(struct vcpu *v)
     if (copy_from_guest(v, b, r->rip, sizeof(b)) &&
         copy_from_guest(v, b, r->rip, 2)) /* the insn may end right at a page end */
         return false;
+    /* RDTSC and RDTSCP (CR4.TSD): the vCPU's virtual TSC, in kernel and user mode alike. */
     if (b[0] == 0x0f && b[1] == 0x31) {
-        uint64_t tsc = arch_tsc_now();
+        uint64_t tsc = time_vcpu_tsc(v);
         r->rax = (uint32_t)tsc;
         r->rdx = tsc >> 32;
         v->nr_rdtsc++;
         trace_emulate(v, TR_EMUL_RDTSC, tsc, 0);
         r->rip += 2;
+        return true;
+    }
+    if (b[0] == 0x0f && b[1] == 0x01 && b[2] == 0xf9) {
+        uint64_t tsc = time_vcpu_tsc(v);
+        r->rax = (uint32_t)tsc;
+        r->rdx = tsc >> 32;
+        r->rcx = 0; /* TSC_AUX: a PV vCPU's is 0 unless the guest wrote it (not modelled) */
+        v->nr_rdtsc++;
+        trace_emulate(v, TR_EMUL_RDTSCP, tsc, 0);
+        r->rip += 3;
         return true;
     }
     if (!v->kernel_mode)

@@ -140,7 +140,8 @@ static void test_polling_vcpu_woken_by_its_port(void **state)
     v->nr_poll_ports = 2;
     unsigned int kicks = fake.nr_kick;
 
-    evtchn_set_pending(v, 13); /* not polled */
+    set_bit(s->evtchn_mask, 13);
+    evtchn_set_pending(v, 13); /* not polled, masked: no upcall either */
     assert_int_equal(v->state, VCPU_POLLING);
     assert_int_equal(fake.nr_kick, kicks);
 
@@ -148,7 +149,18 @@ static void test_polling_vcpu_woken_by_its_port(void **state)
     evtchn_set_pending(v, 12);
     assert_int_equal(v->state, VCPU_RUNNABLE);
     assert_int_equal(fake.nr_kick, kicks + 1);
-    assert_int_equal(vcpu_info_of(v)->evtchn_pending_sel, 1); /* from port 13 */
+    assert_int_equal(vcpu_info_of(v)->evtchn_pending_sel, 0);
+}
+
+/* Xen's vcpu_kick unblocks a poller too: any newly raised upcall ends the poll. */
+static void test_polling_vcpu_woken_by_new_upcall(void **state)
+{
+    v->state = VCPU_POLLING;
+    v->poll_ports[0] = 11;
+    v->nr_poll_ports = 1;
+    evtchn_set_pending(v, 13); /* not polled, but unmasked: upcall_pending rises */
+    assert_int_equal(v->state, VCPU_RUNNABLE);
+    assert_int_equal(vcpu_info_of(v)->evtchn_upcall_pending, 1);
 }
 
 static void test_polling_vcpu_not_woken_by_already_pending_port(void **state)
@@ -175,6 +187,7 @@ static void test_polling_through_sched_op_and_backend_send(void **state)
     assert_int_equal(td_hc(v, __HYPERVISOR_sched_op, SCHEDOP_poll, TD_SCRATCH_VA + 0x100, 0, 0, 0),
                      0);
     assert_int_equal(v->state, VCPU_POLLING);
+    set_bit(s->evtchn_mask, d->console_port); /* else its upcall would end the poll */
     evtchn_backend_send(d, d->console_port);
     assert_int_equal(v->state, VCPU_POLLING);
     evtchn_backend_send(d, d->store_port);
@@ -301,6 +314,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_set_pending_on_other_vcpu_uses_its_vcpu_info, setup),
     cmocka_unit_test_setup(test_is_pending, setup),
     cmocka_unit_test_setup(test_polling_vcpu_woken_by_its_port, setup),
+    cmocka_unit_test_setup(test_polling_vcpu_woken_by_new_upcall, setup),
     cmocka_unit_test_setup(test_polling_vcpu_not_woken_by_already_pending_port, setup),
     cmocka_unit_test_setup(test_polling_through_sched_op_and_backend_send, setup),
     cmocka_unit_test_setup(test_poller_on_other_vcpu_woken, setup),

@@ -71,17 +71,18 @@ size_t arch_console_io_read(struct domain *d, char *buf, size_t len)
 }
 
 /*
- * Virtual TSC = tsc_start (0) + machine instructions * 1 cycle + idle
- * cycles: every guest instruction takes one cycle at cfg.tsc_khz, and when
- * every vCPU waits for a deadline the clock jumps to it (sim/run.c).
- * Instructions are counted per translated block at block entry
- * (sim/icount.c), so inside a block the TSC already includes the whole
- * block. Deterministic by construction.
+ * The hypervisor's TSC = cfg.tsc_start + machine instructions *
+ * cfg.cycles_per_insn + idle cycles, modulo 2^64: every guest instruction
+ * costs the same number of cycles at cfg.tsc_khz (trapped instructions and
+ * hypervisor work cost nothing extra), and when every vCPU waits for a
+ * deadline the clock jumps to it (sim/run.c). Instructions are counted per
+ * translated block at block entry (sim/icount.c), so inside a block the TSC
+ * already includes the whole block. Deterministic by construction.
  */
 uint64_t arch_tsc_now(void)
 {
     struct sim_machine *m = machine();
-    uint64_t tsc = m->insns + m->idle_cycles;
+    uint64_t tsc = m->cfg.tsc_start + m->insns * m->cfg.cycles_per_insn + m->idle_cycles;
 
     /* Replay's test hook only (sim_config.test_perturb_insn): off in every real run. */
     if (m->cfg.test_perturb_insn && m->insns >= m->cfg.test_perturb_insn)
@@ -92,6 +93,23 @@ uint64_t arch_tsc_now(void)
 uint64_t arch_tsc_khz(void)
 {
     return machine()->cfg.tsc_khz;
+}
+
+/*
+ * What a guest vCPU reads: the hypervisor's TSC plus the timeline's
+ * machine-wide jump (sim_tsc_jump) and this vCPU's warp (sim_tsc_warp),
+ * modulo 2^64. A vCPU the machine does not know yet (while its domain is
+ * built) has no warp.
+ */
+uint64_t arch_vcpu_tsc(const struct vcpu *v, uint64_t tsc)
+{
+    struct sim_machine *m = machine();
+    struct sim_vcpu *sv = sim_vcpu_of((struct vcpu *)v);
+
+    tsc += (uint64_t)m->tsc_offset;
+    if (sv)
+        tsc += (uint64_t)sv->tsc_warp;
+    return tsc;
 }
 
 void arch_vcpu_deschedule(struct vcpu *v)

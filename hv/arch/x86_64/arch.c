@@ -34,15 +34,21 @@ size_t arch_console_io_read(struct domain *d, char *buf, size_t len)
     return 0;
 }
 
-/* The real TSC since boot; issue-level scaling to a scenario's tsc_khz comes with the time work. */
+/* The virtual TSC (time.c): tsc_start plus real cycles since boot rescaled to tsc_khz. */
 uint64_t arch_tsc_now(void)
 {
-    return rdtsc() - x86_tsc_boot();
+    return x86_virtual_tsc();
 }
 
 uint64_t arch_tsc_khz(void)
 {
-    return x86_tsc_khz();
+    return x86_virtual_tsc_khz();
+}
+
+/* No TSC jumps or warps on hardware: every vCPU reads the hypervisor's virtual TSC. */
+uint64_t arch_vcpu_tsc(const struct vcpu *v, uint64_t tsc)
+{
+    return tsc;
 }
 
 void arch_vcpu_deschedule(struct vcpu *v)

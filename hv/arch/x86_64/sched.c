@@ -211,8 +211,13 @@ __attribute__((noreturn)) static void resume(void)
 {
     for (;;) {
         struct vcpu *v = pick_next();
-        if (v)
-            enter(v);
+        if (v) {
+            hv_entry_schedule(v); /* a no-op unless the CPU idled or ran another vCPU */
+            hv_entry_resume(v);   /* may bounce to the event callback, or crash the domain */
+            if (vcpu_runnable(v))
+                enter(v);
+            continue;
+        }
         if (all_shut_down())
             finish("all domains shut down");
         if (!sched_next_deadline())

@@ -3,6 +3,7 @@
 #include "hv/builder.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
+#include "hv/time.h"
 #include "x86.h"
 
 #define MB2_BOOT_MAGIC 0x36d76289
@@ -247,6 +248,102 @@ static bool parse_u64(const char *s, uint64_t *out, uint64_t *unit_kb)
     return *s == 0;
 }
 
+/* Decimal, or hexadecimal after 0x; the whole string; no overflow. */
+static bool parse_num(const char *s, uint64_t *out)
+{
+    uint64_t v = 0, base = 10;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    }
+    if (!*s)
+        return false;
+    for (; *s; s++) {
+        uint64_t d;
+        if (*s >= '0' && *s <= '9')
+            d = (uint64_t)(*s - '0');
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = (uint64_t)(*s - 'a' + 10);
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = (uint64_t)(*s - 'A' + 10);
+        else
+            return false;
+        if (v > (~0ULL - d) / base)
+            return false;
+        v = v * base + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* The core's clock settings from the command line (time_configure before hv_init). */
+static struct time_config time_cfg;
+
+/* time_refresh=xen|periodic:<ms>|on-timer|frozen */
+static bool parse_refresh(const char *s)
+{
+    uint64_t ms;
+    if (!hv_strcmp(s, "xen"))
+        time_cfg.refresh = TIME_REFRESH_XEN;
+    else if (!hv_strcmp(s, "on-timer"))
+        time_cfg.refresh = TIME_REFRESH_ON_TIMER;
+    else if (!hv_strcmp(s, "frozen"))
+        time_cfg.refresh = TIME_REFRESH_FROZEN;
+    else if (!hv_strncmp(s, "periodic:", 9) && parse_num(s + 9, &ms) && ms && ms < (1ULL << 32)) {
+        time_cfg.refresh = TIME_REFRESH_PERIODIC;
+        time_cfg.refresh_period_ns = ms * 1000000ULL;
+    } else
+        return false;
+    return true;
+}
+
+/* wallclock=<sec>[.<up to 9 digits of fraction>] */
+static bool parse_wallclock(const char *s)
+{
+    char sec[24];
+    const char *dot = hv_strstr(s, ".");
+    size_t n = dot ? (size_t)(dot - s) : hv_strlen(s);
+    uint64_t v, ns = 0;
+    if (n >= sizeof(sec))
+        return false;
+    hv_strlcpy(sec, s, n + 1);
+    if (!parse_num(sec, &v))
+        return false;
+    if (dot) {
+        size_t digits = hv_strlen(dot + 1);
+        if (!digits || digits > 9 || (dot[2] == 'x' || dot[2] == 'X') || !parse_num(dot + 1, &ns))
+            return false;
+        for (; digits < 9; digits++)
+            ns *= 10;
+    }
+    time_cfg.wallclock_sec = v;
+    time_cfg.wallclock_nsec = (uint32_t)ns;
+    return true;
+}
+
+/* The clock options; false if kv is not one of them or its value is bad. */
+static bool time_option(const struct kv *kv)
+{
+    uint64_t v;
+    if (!hv_strcmp(kv->key, "tsc_khz")) {
+        if (!parse_num(kv->val, &v) || v < 100000 || v > 10000000)
+            return false; /* 100 MHz to 10 GHz */
+        opt_tsc_khz = v;
+        return true;
+    }
+    if (!hv_strcmp(kv->key, "tsc_start"))
+        return parse_num(kv->val, &opt_tsc_start);
+    if (!hv_strcmp(kv->key, "time_refresh"))
+        return parse_refresh(kv->val);
+    if (!hv_strcmp(kv->key, "wallclock"))
+        return parse_wallclock(kv->val);
+    if (!hv_strcmp(kv->key, "cycles_per_insn") && parse_num(kv->val, &v)) {
+        hv_log("command line: cycles_per_insn is a simulator setting; the real CPU decides here");
+        return true;
+    }
+    return false;
+}
+
 static void hv_options(void)
 {
     struct kv kv;
@@ -265,9 +362,12 @@ static void hv_options(void)
             trace_serial = true;
         else if (!hv_strcmp(kv.key, "slice") && parse_u64(kv.val, &v, NULL) && v && v < 1000)
             slice_ms = (unsigned int)v;
+        else if (time_option(&kv))
+            continue;
         else
             hv_log("command line: '%s=%s' not understood (console=com1, exit=qemu, slice=MS, "
-                   "trace=serial, debug=fault)",
+                   "trace=serial, debug=fault, tsc_khz=KHZ, tsc_start=N, "
+                   "time_refresh=xen|periodic:MS|on-timer|frozen, wallclock=SEC[.FRAC])",
                    kv.key, kv.val);
     }
 }
@@ -361,7 +461,9 @@ void x86_start(uint32_t magic, uint64_t mbi_pa)
     pic_disable();
     cpu_init();
     time_calibrate();
-    hv_log("TSC %llu kHz", (unsigned long long)x86_tsc_khz());
+    hv_log("TSC %llu kHz, guests see %llu kHz from %llu", (unsigned long long)x86_tsc_khz(),
+           (unsigned long long)x86_virtual_tsc_khz(), (unsigned long long)opt_tsc_start);
+    time_configure(&time_cfg);
     memory_init(mbi_pa);
     for (unsigned int i = 0; i < nr_modules; i++)
         build_domain(i);

@@ -3,10 +3,12 @@
 #include "x86.h"
 
 /*
- * The core's clock is arch_tsc_now() = TSC - TSC at boot, at the
- * frequency measured here; guests read it through the core's RDTSC
- * emulation (CR4.TSD) exactly as in the simulator. The LAPIC timer gives
- * a periodic tick that runs the core's timers and ends time slices.
+ * The core's clock is a virtual TSC, as in the simulator: tsc_start (the
+ * tsc_start= option, else 0) plus the real TSC cycles since boot rescaled
+ * to tsc_khz (the tsc_khz= option, else the measured frequency). Guests
+ * read it through the core's RDTSC emulation (CR4.TSD), so a scenario's
+ * tsc_khz and tsc_start mean the same on hardware. The LAPIC timer gives a
+ * periodic tick that runs the core's timers and ends time slices.
  */
 #define PIT_HZ 1193182
 #define LAPIC_ID 0x020
@@ -21,6 +23,9 @@
 #define LVT_MASKED (1u << 16)
 
 static uint64_t tsc_khz, tsc_boot, lapic_per_ms;
+uint64_t opt_tsc_khz, opt_tsc_start; /* hv options; 0 = the real frequency / start at 0 */
+static uint64_t virt_khz;
+static uint64_t virt_ratio; /* virtual cycles per real cycle, 32.32 fixed point */
 static volatile uint32_t *lapic;
 
 static uint32_t lapic_read(unsigned int reg)
@@ -92,7 +97,22 @@ void time_calibrate(void)
     if (!tsc_khz || !lapic_per_ms)
         hv_panic("TSC/LAPIC calibration failed (tsc %llu, lapic %llu per 10 ms)",
                  (unsigned long long)best_tsc, (unsigned long long)best_lapic);
+    /* tsc_khz < 2^32, so the ratio fits and its error is below 2^-32 relative. */
+    virt_khz = opt_tsc_khz ? opt_tsc_khz : tsc_khz;
+    virt_ratio = (virt_khz << 32) / tsc_khz;
     tsc_boot = rdtsc();
+}
+
+uint64_t x86_virtual_tsc(void)
+{
+    uint64_t real = rdtsc() - tsc_boot;
+
+    return opt_tsc_start + (uint64_t)(((unsigned __int128)real * virt_ratio) >> 32);
+}
+
+uint64_t x86_virtual_tsc_khz(void)
+{
+    return virt_khz;
 }
 
 void timer_start(unsigned int hz)

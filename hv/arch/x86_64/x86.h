@@ -103,6 +103,10 @@ void timer_start(unsigned int hz);
 void lapic_eoi(void);
 uint64_t x86_tsc_khz(void);
 uint64_t x86_tsc_boot(void);
+/* The virtual TSC the core and guests see (options tsc_khz= and tsc_start=), and its rate. */
+uint64_t x86_virtual_tsc(void);
+uint64_t x86_virtual_tsc_khz(void);
+extern uint64_t opt_tsc_khz, opt_tsc_start;
 void pit_wait_ms(unsigned int ms);
 void pic_disable(void);
 

@@ -25,9 +25,21 @@ void arch_console_io_write(struct domain *d, const char *s, size_t len);
 /* console_io(CONSOLEIO_read): fill up to len bytes of pending input; returns count. */
 size_t arch_console_io_read(struct domain *d, char *buf, size_t len);
 
-/* The (virtual) TSC seen by guests right now, and its frequency. */
+/*
+ * The hypervisor's own (virtual) TSC right now, and its frequency. It
+ * advances steadily, never jumps, and wraps modulo 2^64; system time is
+ * derived from it.
+ */
 uint64_t arch_tsc_now(void);
 uint64_t arch_tsc_khz(void);
+/*
+ * The TSC vCPU v reads (RDTSC/RDTSCP, and tsc_timestamp in its time record)
+ * at the instant the hypervisor's TSC reads `tsc`: `tsc` plus whatever
+ * offsets the machine applies to guests (machine-wide jumps, per-vCPU
+ * warps; none on bare metal). A pure function of its arguments, so that a
+ * time record's tsc_timestamp and system_time describe the same instant.
+ */
+uint64_t arch_vcpu_tsc(const struct vcpu *v, uint64_t tsc);
 
 /*
  * The vCPU stopped being runnable (blocked, polling, yielded or its domain

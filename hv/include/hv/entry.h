@@ -27,6 +27,25 @@ void hv_entry_exception(struct vcpu *v, unsigned int vector, uint32_t error_code
  * The core computes the #PF error code from the guest's page tables. */
 void hv_entry_page_fault(struct vcpu *v, uint64_t va, int access);
 
+/*
+ * The machine is about to run `next` (call before each time slice, or
+ * each return to a guest on bare metal; calling it when `next` simply runs
+ * on is harmless). When the CPU was idle or ran another vCPU, or `next`
+ * left the CPU since (blocked, paused), this is a context switch: runstates,
+ * the periodic timer and, under the xen refresh policy, the time record.
+ */
+void hv_entry_schedule(struct vcpu *next);
+
+/*
+ * The machine is about to return to v's guest context (at the start of a
+ * slice and after every core entry; v->regs is authoritative). If v has an
+ * event upcall pending and upcalls unmasked, the core builds the bounce
+ * frame to v's event callback in v->regs and masks upcalls (Xen's
+ * test_all_events). May change every register, the guest mode and the
+ * mappings (arch_mmu_changed), or crash the domain.
+ */
+void hv_entry_resume(struct vcpu *v);
+
 /* A CPUID instruction executed by the guest; regs.rip = after it. */
 void hv_entry_cpuid(struct vcpu *v);
 

@@ -15,6 +15,12 @@ long evtchn_inject(struct domain *d, evtchn_port_t port);
 /* Is the port's pending bit set? */
 bool evtchn_is_pending(struct domain *d, evtchn_port_t port);
 
+/* Raise a VIRQ on v: set its bound port pending (nothing if unbound). */
+void evtchn_send_virq(struct vcpu *v, unsigned int virq);
+bool evtchn_virq_bound(const struct vcpu *v, unsigned int virq);
+
 long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg);
+/* Legacy hypercall 16: a[0] points at struct evtchn_op. */
+long do_event_channel_op_compat(struct vcpu *v, const uint64_t a[5]);
 
 #endif

@@ -28,6 +28,9 @@ long do_sched_op(struct vcpu *v, const uint64_t a[5]);
 long do_sched_op_compat(struct vcpu *v, const uint64_t a[5]);
 long do_callback_op(struct vcpu *v, const uint64_t a[5]);
 long do_event_channel_op_hc(struct vcpu *v, const uint64_t a[5]);
+long do_event_channel_op_compat(struct vcpu *v, const uint64_t a[5]);
+long do_set_timer_op(struct vcpu *v, const uint64_t a[5]);
+long do_vcpu_op(struct vcpu *v, const uint64_t a[5]);
 
 /* Xen version this core reports (XENVER_version). */
 #define HV_XEN_MAJOR 4

@@ -57,6 +57,20 @@ struct vcpu {
     unsigned int nr_poll_ports;
     uint64_t poll_deadline; /* system time ns; 0 = none */
 
+    /*
+     * Timers (system time ns). The singleshot timer runs whatever the vCPU
+     * does; the periodic one only while the vCPU is on the CPU (as Xen stops
+     * it at every context switch away and catches up at the switch back).
+     */
+    uint64_t singleshot_deadline; /* 0 = stopped */
+    uint64_t periodic_period;     /* 0 = stopped; 10 ms at creation */
+    uint64_t periodic_last;       /* when it last fired (or was re-phased) */
+    /* Port bound to each VIRQ on this vCPU (0 = none). */
+    evtchn_port_t virq_to_port[NR_VIRQS];
+
+    /* VCPUOP_get_runstate_info: state (RUNSTATE_*), since when, time per state. */
+    struct vcpu_runstate_info runstate;
+
     /* Guard against a machine whose mappings never catch up (hv_entry_page_fault). */
     uint64_t stale_fault_va;
     unsigned int nr_stale_faults;
@@ -128,6 +142,8 @@ struct domain {
 
 struct hv_state {
     struct domain domains[HV_MAX_DOMAINS];
+    /* The vCPU the machine last switched to (hv_entry_schedule); NULL before the first. */
+    struct vcpu *current;
 };
 extern struct hv_state hv;
 
@@ -153,9 +169,25 @@ void domain_kill(struct domain *d);
 bool vcpu_runnable(const struct vcpu *v);
 void vcpu_wake(struct vcpu *v);
 
-/* Earliest pending deadline (system time ns) of any vCPU, or 0 if none. */
+/*
+ * Earliest pending timer deadline (system time ns): singleshot timers,
+ * poll timeouts, and the periodic timer of the vCPU on the CPU while
+ * VIRQ_TIMER is bound; 0 if none. Each one can wake a vCPU or raise an
+ * event, so with none pending an idle machine can never wake up again.
+ */
 uint64_t sched_next_deadline(void);
-/* Wake every vCPU whose deadline has passed (call when time moved on). */
+/*
+ * Fire every timer whose deadline has passed and do due time-record
+ * refreshes (call whenever time moved on: after a slice, after idling, on a
+ * tick). Time-record refreshes are not deadlines: they happen at the first
+ * call after they fall due.
+ */
 void sched_run_timers(void);
+/* Record a change of v's runstate (RUNSTATE_*) at the current system time. */
+void vcpu_runstate_change(struct vcpu *v, int state);
+/* v was created: runstate, the default 10 ms periodic timer. */
+void vcpu_timers_init(struct vcpu *v);
+/* EVTCHNOP_bind_virq just bound VIRQ_TIMER on v. */
+void vcpu_timer_virq_bound(struct vcpu *v);
 
 #endif

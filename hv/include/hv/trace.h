@@ -12,6 +12,7 @@ enum trace_kind {
     TR_CRASH,         /* text = diagnosis */
     TR_CONSOLE,       /* text = one console line; nr = source (TR_CON_*) */
     TR_EVENT,         /* nr = port, args[0] = 1 if the upcall was raised */
+    TR_UPCALL,        /* event upcall delivered: args[0] = interrupted rip, args[1] = callback */
 };
 
 enum { TR_EMUL_RDTSC = 1, TR_EMUL_CPUID, TR_EMUL_CR3_READ, TR_EMUL_RDTSCP };

@@ -33,6 +33,13 @@ ABI_OFF(evtchn_status, vcpu, 12);
 ABI_OFF(evtchn_status, u, 16);
 ABI_SIZE(evtchn_status, 24);
 ABI_SIZE(sched_shutdown, 4);
+ABI_SIZE(evtchn_bind_virq, 12);
+ABI_SIZE(evtchn_bind_ipi, 8);
+ABI_SIZE(evtchn_close, 4);
+ABI_SIZE(evtchn_unmask, 4);
+ABI_OFF(evtchn_op, u, 4);
+ABI_SIZE(evtchn_op, 28);
+ABI_SIZE(vcpu_set_periodic_timer, 8);
 
 #if defined(__x86_64__)
 ABI_OFF(vcpu_info, evtchn_pending_sel, 8);
@@ -75,6 +82,10 @@ ABI_SIZE(callback_register, 16);
 ABI_SIZE(mmuext_op, 24);
 ABI_SIZE(multicall_entry, 64);
 ABI_SIZE(iret_context, 72);
+ABI_SIZE(vcpu_runstate_info, 48);
+ABI_OFF(vcpu_runstate_info, state_entry_time, 8);
+ABI_OFF(vcpu_runstate_info, time, 16);
+ABI_SIZE(vcpu_set_singleshot_timer, 16);
 #elif defined(__i386__)
 ABI_OFF(vcpu_info, evtchn_pending_sel, 4);
 ABI_OFF(vcpu_info, arch.cr2, 8);
@@ -105,6 +116,10 @@ ABI_SIZE(trap_info, 8);
 ABI_SIZE(callback_register, 12);
 ABI_SIZE(mmuext_op, 12);
 ABI_SIZE(multicall_entry, 32);
+ABI_SIZE(vcpu_runstate_info, 44);
+ABI_OFF(vcpu_runstate_info, state_entry_time, 4);
+ABI_OFF(vcpu_runstate_info, time, 12);
+ABI_SIZE(vcpu_set_singleshot_timer, 12);
 #endif
 
 #endif

@@ -260,7 +260,50 @@ struct evtchn_status {
 #define EVTCHNSTAT_pirq 3
 #define EVTCHNSTAT_virq 4
 #define EVTCHNSTAT_ipi 5
+struct evtchn_bind_virq {
+    uint32_t virq;
+    uint32_t vcpu;
+    evtchn_port_t port; /* OUT */
+};
+struct evtchn_bind_ipi {
+    uint32_t vcpu;
+    evtchn_port_t port; /* OUT */
+};
+struct evtchn_close {
+    evtchn_port_t port;
+};
+struct evtchn_unmask {
+    evtchn_port_t port;
+};
+/* Legacy hypercall 16 (event_channel_op_compat): the command, then its argument. */
+struct evtchn_op {
+    uint32_t cmd;
+    union {
+        struct evtchn_bind_virq bind_virq;
+        struct evtchn_bind_ipi bind_ipi;
+        struct evtchn_close close;
+        struct evtchn_send send;
+        struct evtchn_status status;
+        struct evtchn_unmask unmask;
+    } u;
+};
+
+/* VIRQs (xen-abi.md 4.4). TIMER, DEBUG and XENPMU are per vCPU; ARGO per domain. */
 #define VIRQ_TIMER 0
+#define VIRQ_DEBUG 1
+#define VIRQ_CONSOLE 2
+#define VIRQ_DOM_EXC 3
+#define VIRQ_TBUF 4
+#define VIRQ_DEBUGGER 6
+#define VIRQ_XENOPROF 7
+#define VIRQ_CON_RING 8
+#define VIRQ_PCPU_STATE 9
+#define VIRQ_MEM_EVENT 10
+#define VIRQ_ARGO 11
+#define VIRQ_ENOMEM 12
+#define VIRQ_XENPMU 13
+#define VIRQ_ARCH_0 16
+#define NR_VIRQS 24
 
 /* --- sched_op (xen-abi.md 5.1) --- */
 #define SCHEDOP_yield 0
@@ -284,6 +327,42 @@ struct sched_poll {
     evtchn_port_t *ports; /* guest handle */
     unsigned int nr_ports;
     uint64_t timeout;
+};
+
+/* --- vcpu_op (xen-abi.md 5.3) --- */
+#define VCPUOP_initialise 0
+#define VCPUOP_up 1
+#define VCPUOP_down 2
+#define VCPUOP_is_up 3
+#define VCPUOP_get_runstate_info 4
+#define VCPUOP_register_runstate_memory_area 5
+#define VCPUOP_set_periodic_timer 6
+#define VCPUOP_stop_periodic_timer 7
+#define VCPUOP_set_singleshot_timer 8
+#define VCPUOP_stop_singleshot_timer 9
+#define VCPUOP_register_vcpu_info 10
+#define VCPUOP_send_nmi 11
+#define VCPUOP_get_physid 12
+#define VCPUOP_register_vcpu_time_memory_area 13
+#define VCPUOP_register_runstate_phys_area 14
+#define VCPUOP_register_vcpu_time_phys_area 15
+
+#define RUNSTATE_running 0
+#define RUNSTATE_runnable 1
+#define RUNSTATE_blocked 2
+#define RUNSTATE_offline 3
+struct vcpu_runstate_info {
+    int state;
+    uint64_t state_entry_time; /* system time (ns) of the last state change */
+    uint64_t time[4];          /* ns spent in each RUNSTATE_* */
+};
+struct vcpu_set_periodic_timer {
+    uint64_t period_ns;
+};
+#define VCPU_SSHOTTMR_future 1 /* -ETIME if already passed; ignored by current Xen */
+struct vcpu_set_singleshot_timer {
+    uint64_t timeout_abs_ns; /* absolute system time */
+    uint32_t flags;
 };
 
 /* --- console_io (5.4) --- */

@@ -7,15 +7,21 @@
 
 #include "hv/arch.h"
 #include "hv/builder.h"
+#include "hv/time.h"
 #include "hv/trace.h"
 
 struct fake_machine fake;
 
 void fake_machine_init(uint64_t nr_frames)
 {
+    uint64_t khz = fake.tsc_khz;
+    static const struct time_config defaults; /* refresh xen, wallclock 0 */
+
     free(fake.ram);
     free(fake.meta);
     memset(&fake, 0, sizeof(fake));
+    fake.tsc_khz = khz;
+    time_configure(&defaults);
     fake.nr_frames = nr_frames;
     if (posix_memalign((void **)&fake.ram, 4096, nr_frames * 4096))
         abort();
@@ -63,7 +69,11 @@ uint64_t arch_tsc_now(void)
 }
 uint64_t arch_tsc_khz(void)
 {
-    return 3000000;
+    return fake.tsc_khz ? fake.tsc_khz : 3000000;
+}
+uint64_t arch_vcpu_tsc(const struct vcpu *v, uint64_t tsc)
+{
+    return tsc + fake.guest_tsc_offset;
 }
 void arch_vcpu_deschedule(struct vcpu *v)
 {

@@ -10,6 +10,8 @@ struct fake_machine {
     void *meta;
     uint64_t nr_frames;
     uint64_t tsc;
+    uint64_t tsc_khz;          /* 0 = 3 GHz; kept by fake_machine_init (set it before) */
+    uint64_t guest_tsc_offset; /* arch_vcpu_tsc: what guests read on top of tsc */
     char console[8192];
     size_t console_len;
     unsigned nr_deschedule, nr_kick, nr_mmu_changed, nr_seg_changed, nr_backend_notify;
