@@ -194,6 +194,38 @@ static void test_deadlock(void)
     done(&r);
 }
 
+/*
+ * A singleshot timer wakes a poller at its deadline: the machine idles up
+ * to it (few instructions run), with several clock settings, including a
+ * TSC that wraps past 2^64 while the machine idles and a cost of 3 cycles
+ * per instruction.
+ */
+static void test_timer(void)
+{
+    static const char *const g[] = {"timer", NULL};
+    static const struct {
+        uint64_t khz, start;
+        uint32_t cpi;
+    } c[] = {{0, 0, 0}, {100000, 0, 3}, {5000000, ~0ULL - 3000000ULL, 1}};
+
+    for (unsigned int i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        struct sim_config cfg = {
+            .tsc_khz = c[i].khz, .tsc_start = c[i].start, .cycles_per_insn = c[i].cpi};
+        struct run r;
+        uint64_t now;
+
+        run(&r, &cfg, g);
+        now = sim_now_ns(r.m);
+        CHECK(r.outcome == SIM_ALL_SHUTDOWN && powered_off(r.res[0]), "timer #%u: %s %s", i,
+              sim_outcome_text(r.m), r.res[0]->crash_reason);
+        CHECK(now >= 5000000 && now < 5100000, "timer #%u: woke at %llu ns, want 5 ms", i,
+              (unsigned long long)now);
+        CHECK(sim_insns(r.m) < 10000, "timer #%u: %llu instructions: no idle skip", i,
+              (unsigned long long)sim_insns(r.m));
+        done(&r);
+    }
+}
+
 static void test_fault(void)
 {
     static const char *const g[] = {"fault", NULL};
@@ -318,6 +350,7 @@ int main(int argc, char **argv)
     test_limit();
     test_rdtsc();
     test_deadlock();
+    test_timer();
     test_fault();
     test_ring();
     test_remap();
