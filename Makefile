@@ -18,9 +18,9 @@ configure: deps $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: every bundled scenario, with a results table.
+# The main job: every bundled scenario (and the scenario-language examples), with a results table.
 run: build
-	$(BUILD)/hvsim run scenarios/*.scn
+	$(BUILD)/hvsim run scenarios/*.scn scenarios/harness/*.scn
 
 # A bootable GRUB ISO of the bare-metal build (boot it: tools/qemu-boot $(BUILD)/hvsim.iso).
 # Every bundled scenario in one boot, or the ones named: make iso SCENARIO=scenarios/hello.scn

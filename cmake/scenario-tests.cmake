@@ -1,5 +1,7 @@
 # Every bundled scenario is a test, and so is its determinism (two runs, one trace hash).
-file(GLOB SCENARIOS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.scn)
+# scenarios/harness/ holds the simulator-only examples of the scenario language.
+file(GLOB SCENARIOS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/scenarios/*.scn
+  ${CMAKE_SOURCE_DIR}/scenarios/harness/*.scn)
 if(TARGET hvsim)
   foreach(scn ${SCENARIOS})
     get_filename_component(name ${scn} NAME_WE)

@@ -8,7 +8,8 @@
 #include "hv/time.h"
 #include "sim_internal.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
@@ -31,7 +32,8 @@ static struct sim_domain *dom_at(struct sim_machine *m, unsigned int idx, char *
 }
 
 /* A domain that was destroyed accepts nothing more. */
-static struct sim_domain *live_dom(struct sim_machine *m, unsigned int idx, char *err, size_t errlen)
+static struct sim_domain *live_dom(struct sim_machine *m, unsigned int idx, char *err,
+                                   size_t errlen)
 {
     struct sim_domain *sd = dom_at(m, idx, err, errlen);
 
@@ -120,30 +122,42 @@ int sim_tsc_warp(struct sim_machine *m, unsigned int idx, unsigned int vcpu, int
     return 0;
 }
 
+/* The machine frame behind guest page pfn (the domain's M2P entries name it), or UINT64_MAX. */
+static uint64_t frame_of(struct sim_machine *m, const struct domain *d, uint64_t pfn)
+{
+    for (uint64_t mfn = 0; mfn < m->nr_frames; mfn++)
+        if (hv_mem.frame_table[mfn].owner == d->domid && hv_mem.m2p[mfn] == pfn)
+            return mfn;
+    return UINT64_MAX;
+}
+
 int sim_write_guest(struct sim_machine *m, unsigned int idx, uint64_t gpa, const void *bytes,
                     size_t len, char *err, size_t errlen)
 {
     struct sim_domain *sd = live_dom(m, idx, err, errlen);
     const uint8_t *src = bytes;
-    uint64_t end;
+    uint64_t end, mfns[SIM_WRITE_MAX / PAGE_SIZE + 2];
+    unsigned int n = 0;
 
     if (!sd)
         return -1;
-    if (__builtin_add_overflow(gpa, (uint64_t)len, &end) || end > sd->d->nr_p2m * PAGE_SIZE)
+    if (!len || len > SIM_WRITE_MAX || __builtin_add_overflow(gpa, (uint64_t)len, &end) ||
+        end > sd->d->tot_pages * PAGE_SIZE)
         return fail(err, errlen, "address 0x%llx+%zu is outside the %llu KiB of domain '%s'",
                     (unsigned long long)gpa, len,
-                    (unsigned long long)(sd->d->nr_p2m * PAGE_SIZE / 1024), sd->name);
+                    (unsigned long long)(sd->d->tot_pages * PAGE_SIZE / 1024), sd->name);
     /*
-     * Check every page first: a write lands whole or not at all. Frames the
-     * core validated (page tables, descriptor tables) are refused: the fault
-     * injected is in the guest's data, never in the hypervisor's invariants.
+     * Find and check every page first: a write lands whole or not at all.
+     * Frames the core validated (page tables, descriptor tables) are
+     * refused: the fault injected is in the guest's data, never in the
+     * hypervisor's invariants.
      */
     for (uint64_t a = gpa & ~(uint64_t)(PAGE_SIZE - 1); a < end; a += PAGE_SIZE) {
-        uint64_t mfn = sd->d->p2m[a / PAGE_SIZE];
+        uint64_t mfn = frame_of(m, sd->d, a / PAGE_SIZE);
         const struct page_info *pg;
 
-        if (mfn >= m->nr_frames || hv_mem.frame_table[mfn].owner != sd->d->domid)
-            return fail(err, errlen, "guest page 0x%llx of domain '%s' is not its memory",
+        if (mfn == UINT64_MAX)
+            return fail(err, errlen, "guest page 0x%llx of domain '%s' has no frame",
                         (unsigned long long)(a / PAGE_SIZE), sd->name);
         pg = &hv_mem.frame_table[mfn];
         if (pg->type != PGT_none && pg->type != PGT_writable && pg->type_count)
@@ -151,17 +165,19 @@ int sim_write_guest(struct sim_machine *m, unsigned int idx, uint64_t gpa, const
                         "guest page 0x%llx of domain '%s' is a page table or descriptor table "
                         "in use: not writable",
                         (unsigned long long)(a / PAGE_SIZE), sd->name);
+        mfns[n++] = mfn;
     }
-    for (uint64_t a = gpa; a < end;) {
-        uint64_t off = a % PAGE_SIZE, n = PAGE_SIZE - off;
+    n = 0;
+    for (uint64_t a = gpa; a < end; n++) {
+        uint64_t off = a % PAGE_SIZE, k = PAGE_SIZE - off;
 
-        if (n > end - a)
-            n = end - a;
-        memcpy(m->ram + sd->d->p2m[a / PAGE_SIZE] * PAGE_SIZE + off, src, (size_t)n);
-        src += n;
-        a += n;
+        if (k > end - a)
+            k = end - a;
+        memcpy(m->ram + mfns[n] * PAGE_SIZE + off, src, (size_t)k);
+        src += k;
+        a += k;
     }
-    trace_line(m, "sim: %zu bytes written to d%u at gpa 0x%llx by the timeline", len,
-               sd->d->domid, (unsigned long long)gpa);
+    trace_line(m, "sim: %zu bytes written to d%u at gpa 0x%llx by the timeline", len, sd->d->domid,
+               (unsigned long long)gpa);
     return 0;
 }

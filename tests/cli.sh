@@ -64,6 +64,35 @@ expect check-log 0 " h +FAILURE +FAILURE +poweroff +- +ok" -- \
   "$hvsim" check-log "$tmp/serial.log" "$tmp/wrong.scn"
 expect check-log-missing 1 "got CRASH: no 'hvsim: result' line in the log" -- \
   "$hvsim" check-log "$tmp/serial.log" "$tmp/ramdisk.scn"
+# Scenario language v1 at run time: loud refusals, timeline errors, knobs, sweeps.
+dom='[domain]\nname = "h"\nkernel = "%s"\nmemory = 16\n'
+printf "$dom"'modules = ["a.bin"]\n' "$guests/hello.elf" >"$tmp/modules.scn"
+printf "$dom"'disk = ["h.img,raw,xvda,rw"]\n' "$guests/hello.elf" >"$tmp/disk.scn"
+printf "$dom"'[timeline]\nat 0ns send h 40\n' "$guests/hello.elf" >"$tmp/unbound.scn"
+printf "$dom"'[timeline]\nat 0ns write h 0x7fffffff "x"\n' "$guests/hello.elf" >"$tmp/far.scn"
+printf 'sweep n = [1, 2]\nseed = $n\n'"$dom"'vcpus = 9\n' "$guests/hello.elf" >"$tmp/sweepbad.scn"
+printf 'sweep s = [1, 0]\nslice = $s\n'"$dom" "$guests/hello.elf" >"$tmp/sweepzero.scn"
+printf 'slice = fuzz(10..20)\n'"$dom"'[expect]\ncount hypercall console_io >= 100\n' \
+  "$guests/hello.elf" >"$tmp/knob.scn"
+expect modules-unmodelled 2 "modules.scn:5: domain 'h': 'modules' is not modelled by the simulator yet" -- \
+  "$hvsim" run "$tmp/modules.scn"
+expect disk-unmodelled 2 "disk.scn:5: domain 'h': 'disk' is not modelled by the simulator yet" -- \
+  "$hvsim" run "$tmp/disk.scn"
+expect timeline-unbound-port 1 "timeline +no errors +0/1 ran .*line 6: port 40 of domain 'h' is not bound" -- \
+  "$hvsim" run "$tmp/unbound.scn"
+expect timeline-outside 1 "line 6: address 0x7fffffff\+1 is outside the 16384 KiB of domain 'h'" -- \
+  "$hvsim" run "$tmp/far.scn"
+expect sweep-bad-value 2 "sweepbad.scn:7:9: 'vcpus' must be between 1 and 8" -- "$hvsim" run "$tmp/sweepbad.scn"
+expect sweep-checked-first 2 "^[^s]*sweepzero.scn:2:9: 'slice' must be at least 1 \(sweep 's' = 0\)$" -- \
+  "$hvsim" run "$tmp/sweepzero.scn"
+expect trace-expect-fails 1 "expect:7 +>= 100 +[0-9]+ .*FAIL" -- "$hvsim" run "$tmp/knob.scn"
+expect knob-default 1 "knob 1 \(slice, .*knob.scn:1:9\) = 10" -- "$hvsim" run "$tmp/knob.scn"
+expect knob-set 1 "knob 1 \(slice, .*\) = 15" -- "$hvsim" run --knob 1=15 "$tmp/knob.scn"
+expect knob-out-of-range 2 "knob.scn:1:9: knob 1 \(slice\) value 21 is outside its range" -- \
+  "$hvsim" run --knob 1=21 "$tmp/knob.scn"
+expect knob-too-many 2 "--knob 2: the scenario has 1 fuzz knob" -- "$hvsim" run --knob 2=1 "$tmp/knob.scn"
+expect grub-cfg-timeline 2 "unbound.scn:6: \[timeline\] needs the simulator" -- \
+  "$hvsim" grub-cfg "$tmp/unbound.scn"
 expect usage 2 "usage: hvsim run" -- "$hvsim"
 expect unknown-option 2 "unknown or incomplete option '--frobnicate'" -- \
   "$hvsim" run --frobnicate x.scn

@@ -51,7 +51,7 @@ seed = 5
 name = "q"
 kernel = "hello.elf"
 memory = 16
-extra = "a b \"c\" it's \\ $HOME ${x} #e"
+extra = "a b \"c\" it's \\ $HOME \${x} #e"
 expect_console = "Test result"
 [domain]
 name = "plain"

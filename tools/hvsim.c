@@ -13,6 +13,7 @@
 #include "record.h"
 #include "report.h"
 #include "scenario.h"
+#include "timeline.h"
 
 #include "hv/trace.h"
 #include "public/xen.h"
@@ -41,6 +42,10 @@ struct options {
     int (*sink)(void *user, const char *line, size_t len);
     void *sink_user;
     uint64_t perturb;
+    /* --knob N=V (1-based N) and --run K (one run of a sweep, 1-based; 0 = all). */
+    struct scn_binding knobs; /* nr_sweeps > 0 (replay): exactly this one run */
+    uint64_t run_index;
+    char bound[2048]; /* out: the last run's sweep and knob values, as a record keeps them */
     /* Called after the run, before the machine goes (record and replay use it). */
     void (*after_run)(void *user, struct sim_machine *m, const struct scenario *s,
                       const struct loaded_domain *ld);
@@ -62,6 +67,8 @@ static void usage(FILE *f)
                "  --limit N      override the run limit (guest instructions)\n"
                "  --verbose      hypervisor log on stderr\n"
                "  --results      end with the bare-metal kernel's summary lines\n"
+               "  --knob N=V     give fuzz knob N (1-based, file order) the value V\n"
+               "  --run K        only run K (1-based) of a scenario's sweep\n"
                "                 (hvsim: result NAME WORD REASON, hvsim: done K/N SUCCESS)\n"
                "grub-cfg: the grub.cfg of a bare-metal ISO booting the scenarios' domains;\n"
                "  --files lists the guest kernels the ISO needs instead, one per line\n"
@@ -190,6 +197,8 @@ static const char *result_word(const char *console, size_t len, char *buf, size_
 
 static const char *shutdown_word(const struct sim_domain_result *r)
 {
+    if (r->destroyed)
+        return "destroyed";
     return r->shut_down ? shutdown_reason_name(r->shutdown_reason) : "running";
 }
 
@@ -290,7 +299,7 @@ static const char *summary_word(const char *word, bool crashed)
     return "CRASH";
 }
 
-#define MAX_ROWS 256
+#define MAX_ROWS 8192
 
 struct row_store {
     struct report_row rows[MAX_ROWS];
@@ -312,85 +321,320 @@ static void print_summary(const struct row_store *rs)
     printf("hvsim: done %zu/%zu SUCCESS\n", ok, rs->n);
 }
 
-/* Run one scenario; append its rows. Returns 0, or EXIT_INPUT on bad input. */
-static int run_scenario(const char *file, const struct options *o, struct row_store *rs)
+/* A new row of the results table (NULL when the table is full). */
+static struct report_row *new_row(struct row_store *rs, const char *label, const char *domain)
 {
-    struct scenario s;
-    char err[1024];
-    int prc = o->scn_text ? scn_parse_buffer(file, o->scn_text, o->scn_len, &s, err, sizeof(err))
-                          : scn_parse_file(file, &s, err, sizeof(err));
-    if (prc) {
-        fprintf(stderr, "%s\n", err);
-        return EXIT_INPUT;
+    if (rs->n >= MAX_ROWS)
+        return NULL;
+    char(*t)[256] = rs->text[rs->n];
+    memset(t, 0, sizeof(rs->text[0]));
+    snprintf(t[2], 256, "%s", label);
+    snprintf(t[3], 256, "%s", domain);
+    struct report_row *row = &rs->rows[rs->n];
+    *row = (struct report_row){.scenario = t[2], .domain = t[3], .verdict = "ok"};
+    rs->summary[rs->n] = "SUCCESS";
+    rs->reason[rs->n] = "none";
+    rs->n++;
+    return row;
+}
+
+/* Rows for the [expect] lines and the timeline of one run. */
+static void timeline_rows(const struct scenario *s, const struct tl_state *tl, const char *label,
+                          const struct sim_machine *m, struct row_store *rs)
+{
+    for (unsigned i = 0; i < s->nr_texpects; i++) {
+        const struct scn_trace_expect *e = &s->texpects[i];
+        char name[32];
+        snprintf(name, sizeof(name), "expect:%u", e->line);
+        struct report_row *row = new_row(rs, label, name);
+        if (!row)
+            return;
+        char(*t)[256] = rs->text[rs->n - 1];
+        snprintf(t[4], 256, "%s %llu", tl_cmp_text(e->cmp), (unsigned long long)e->n);
+        snprintf(t[0], 256, "%llu", (unsigned long long)tl->counts[i]);
+        snprintf(t[1], 256, "%s", e->text);
+        row->expected = t[4];
+        row->actual = t[0];
+        row->shutdown = "-";
+        row->no_insns = true;
+        row->note = t[1];
+        if (!tl_expect_holds(tl, i)) {
+            row->verdict = "FAIL";
+            rs->summary[rs->n - 1] = "FAILURE";
+        }
     }
+    if (!s->nr_actions)
+        return;
+    struct report_row *row = new_row(rs, label, "timeline");
+    if (!row)
+        return;
+    char(*t)[256] = rs->text[rs->n - 1];
+    snprintf(t[4], 256, "no errors");
+    snprintf(t[0], 256, "%u/%u ran", tl->nr_ran, s->nr_actions);
+    if (tl->nr_errors)
+        snprintf(t[1], 256, "%.250s", tl->errors);
+    else if (tl->stopped)
+        snprintf(t[1], 256, "stopped by line %u at %llu ns", tl->stop_line,
+                 (unsigned long long)sim_now_ns(m));
+    row->expected = t[4];
+    row->actual = t[0];
+    row->shutdown = "-";
+    row->no_insns = true;
+    row->note = t[1][0] ? t[1] : NULL;
+    if (tl->nr_errors) {
+        row->verdict = "FAIL";
+        rs->summary[rs->n - 1] = "FAILURE";
+    }
+}
+
+/* modules and disk parse, but nothing in the machine provides them yet: refuse loudly. */
+static int unmodelled_keys(const struct scenario *s)
+{
+    for (unsigned i = 0; i < s->nr_domains; i++) {
+        const struct scn_domain *d = &s->domains[i];
+        const char *key = d->nr_modules ? "modules" : d->nr_disks ? "disk" : NULL;
+        if (!key)
+            continue;
+        fprintf(stderr,
+                "%s:%u: domain '%s': '%s' is not modelled by the simulator yet (%s); "
+                "remove it to run this scenario\n",
+                s->path, scn_key_line(s, d, key), d->name, key,
+                d->nr_modules ? "one boot module: use 'ramdisk'"
+                              : "no block backend; guests see no disks");
+        return -1;
+    }
+    return 0;
+}
+
+/* Run one parsed scenario (one run of its sweep); append its rows. 0, or EXIT_INPUT. */
+static int run_parsed(const struct scenario *s, const char *label, const struct options *o,
+                      struct row_store *rs)
+{
+    if (unmodelled_keys(s))
+        return EXIT_INPUT;
+    static struct tl_state tl;
+    tl_init(&tl, s);
     struct sim_config cfg = {
-        .ram_mib = s.machine_memory_mib,
-        .seed = o->has_seed ? o->seed : s.seed,
-        .insn_limit = o->has_limit ? o->limit : s.limit,
-        .slice_insns = s.slice,
+        .ram_mib = s->machine_memory_mib,
+        .seed = o->has_seed ? o->seed : s->seed,
+        .insn_limit = o->has_limit ? o->limit : s->limit,
+        .slice_insns = s->slice,
         .trace_path = o->trace,
         .disasm = o->disasm,
         .verbose = o->verbose,
         .trace_sink = o->sink,
         .trace_user = o->sink_user,
         .test_perturb_insn = o->perturb,
+        .event_sink = tl_event_sink,
+        .event_user = &tl,
+        .tsc_khz = s->tsc_khz,
+        .tsc_start = s->tsc_start,
+        .cycles_per_insn = (uint32_t)s->cycles_per_insn,
+        .time_refresh = (unsigned)s->refresh,
+        .refresh_period_ns = s->refresh_period_ms * 1000000ull,
+        .wallclock_sec = s->wallclock_sec,
+        .wallclock_nsec = (uint32_t)s->wallclock_nsec,
     };
     struct sim_machine *m = sim_create(&cfg);
-    if (!m) {
-        scn_free(&s);
+    if (!m)
         return EXIT_INPUT;
-    }
     struct loaded_domain ld[SCN_MAX_DOMAINS] = {0};
     int rc = 0;
-    for (unsigned i = 0; i < s.nr_domains && !rc; i++)
-        rc = load_domain(m, &s, &s.domains[i], &ld[i]);
+    for (unsigned i = 0; i < s->nr_domains && !rc; i++)
+        rc = load_domain(m, s, &s->domains[i], &ld[i]);
     if (!rc) {
-        sim_run(m);
-        for (unsigned i = 0; i < s.nr_domains && rs->n < MAX_ROWS; i++) {
-            const struct scn_domain *sd = &s.domains[i];
+        tl_bind(&tl, m);
+        tl_run(&tl, m);
+        for (unsigned i = 0; i < s->nr_domains; i++) {
+            const struct scn_domain *sd = &s->domains[i];
             const struct sim_domain_result *r = sim_domain_result(m, i);
-            char(*t)[256] = rs->text[rs->n];
+            struct report_row *row = new_row(rs, label, sd->name);
+            if (!row)
+                break;
+            char(*t)[256] = rs->text[rs->n - 1];
             char word[32], note[256] = "";
             result_word(r->console, r->console_len, word, sizeof(word));
+            /* No result line from a domain that never finished: it reported nothing. */
+            if ((!r->shut_down || r->destroyed) && !strcmp(word, "CRASH") && !r->crashed)
+                snprintf(word, sizeof(word), "NONE");
             struct outcome oc = {.word = word,
                                  .shutdown = shutdown_word(r),
                                  .crash_reason = r->crashed ? r->crash_reason : "",
                                  .console = r->console,
                                  .console_len = r->console_len};
             bool ok = check_domain(sd, &oc, note, sizeof(note));
-            rs->summary[rs->n] = summary_word(word, r->crashed);
-            rs->reason[rs->n] = r->shut_down ? shutdown_reason_name(r->shutdown_reason) : "none";
+            rs->summary[rs->n - 1] = summary_word(word, r->crashed);
+            rs->reason[rs->n - 1] =
+                r->shut_down ? shutdown_reason_name(r->shutdown_reason) : "none";
             if (ok && !r->shut_down)
-                snprintf(note, sizeof(note), "%s", sim_outcome_text(m));
+                snprintf(note, sizeof(note), "%s",
+                         tl.stopped ? "run stopped by the timeline" : sim_outcome_text(m));
             memcpy(t[0], word, sizeof(word));
             memcpy(t[1], note, sizeof(note));
-            snprintf(t[2], 256, "%s", file);
-            snprintf(t[3], 256, "%s", sd->name);
             snprintf(t[4], 256, "%s", sd->expect);
-            rs->rows[rs->n++] = (struct report_row){.scenario = t[2],
-                                                    .domain = t[3],
-                                                    .expected = t[4],
-                                                    .actual = t[0],
-                                                    .shutdown = shutdown_word(r),
-                                                    .insns = r->insns,
-                                                    .verdict = ok ? "ok" : "FAIL",
-                                                    .note = t[1][0] ? t[1] : NULL};
+            row->expected = t[4];
+            row->actual = t[0];
+            row->shutdown = shutdown_word(r);
+            row->insns = r->insns;
+            row->verdict = ok ? "ok" : "FAIL";
+            row->note = t[1][0] ? t[1] : NULL;
             if (o->console || !ok)
                 print_console(sd->name, r);
             if (r->crashed && o->disasm)
                 sim_dump_domain(stdout, m, i);
         }
-        printf("trace hash %s: 0x%016llx\n", file, (unsigned long long)sim_trace_hash(m));
+        timeline_rows(s, &tl, label, m, rs);
+        printf("trace hash %s: 0x%016llx\n", label, (unsigned long long)sim_trace_hash(m));
         if (o->after_run)
-            o->after_run(o->sink_user, m, &s, ld);
+            o->after_run(o->sink_user, m, s, ld);
     }
     sim_destroy(m);
     for (unsigned i = 0; i < SCN_MAX_DOMAINS; i++) {
         free(ld[i].kernel);
         free(ld[i].ramdisk);
     }
-    scn_free(&s);
     return rc ? EXIT_INPUT : 0;
+}
+
+/*
+ * Run a scenario file (or the recorded text in o->scn_text): once, or once
+ * per value of its sweeps, each run with one table row per domain. Every
+ * run's binding is parsed and checked before the first one starts.
+ */
+/* "name=V ... #N=V ...": the sweep and knob values a run used (record files keep them). */
+static void binding_text(const struct scenario *s, const struct scn_binding *b, char *out,
+                         size_t outlen)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (unsigned i = 0; i < b->nr_sweeps && n < outlen; i++)
+        n += (size_t)snprintf(out + n, outlen - n, "%s%s=%llu", n ? " " : "", b->sweep_name[i],
+                              (unsigned long long)b->sweep_value[i]);
+    for (unsigned i = 0; i < s->nr_knobs && n < outlen; i++)
+        n += (size_t)snprintf(out + n, outlen - n, "%s#%u=%llu", n ? " " : "", i + 1,
+                              (unsigned long long)s->knobs[i].value);
+    if (!n)
+        snprintf(out, outlen, "none");
+}
+
+/* The inverse of binding_text (for replay); -1 on a malformed text. */
+static int parse_binding_text(const char *text, struct scn_binding *b, char names[][32])
+{
+    memset(b, 0, sizeof(*b));
+    if (!strcmp(text, "none"))
+        return 0;
+    const char *p = text;
+    while (*p) {
+        const char *end = strchr(p, ' '), *eq;
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char item[64], *stop;
+        if (len >= sizeof(item))
+            return -1;
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (!(eq = strchr(item, '=')))
+            return -1;
+        errno = 0;
+        unsigned long long v = strtoull(eq + 1, &stop, 10);
+        if (errno || *stop || eq[1] == 0)
+            return -1;
+        if (item[0] == '#') {
+            unsigned long k = strtoul(item + 1, &stop, 10);
+            if (stop != eq || !k || k > SCN_MAX_KNOBS)
+                return -1;
+            while (b->nr_knobs < k)
+                b->knob_default[b->nr_knobs++] = true;
+            b->knob_value[k - 1] = v;
+            b->knob_default[k - 1] = false;
+        } else {
+            if (b->nr_sweeps == SCN_MAX_SWEEPS || (size_t)(eq - item) >= 32)
+                return -1;
+            snprintf(names[b->nr_sweeps], 32, "%.*s", (int)(eq - item), item);
+            b->sweep_name[b->nr_sweeps] = names[b->nr_sweeps];
+            b->sweep_value[b->nr_sweeps++] = v;
+        }
+        p = end ? end + 1 : p + len;
+    }
+    return 0;
+}
+
+static int run_scenario(const char *file, struct options *o, struct row_store *rs)
+{
+    char err[1024];
+    size_t len = o->scn_len;
+    char *text = NULL;
+    if (!o->scn_text) {
+        text = read_file(file, &len, err, sizeof(err));
+        if (!text) {
+            fprintf(stderr, "%s\n", err);
+            return EXIT_INPUT;
+        }
+    }
+    const char *buf = o->scn_text ? o->scn_text : text;
+    static struct scenario tmpl, s;
+    int rc = 0;
+    if (scn_parse_bound(file, buf, len, &o->knobs, &tmpl, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        free(text);
+        return EXIT_INPUT;
+    }
+    if (o->knobs.nr_knobs > tmpl.nr_knobs) {
+        fprintf(stderr, "%s: --knob %u: the scenario has %u fuzz knob(s)\n", file,
+                o->knobs.nr_knobs, tmpl.nr_knobs);
+        rc = EXIT_INPUT;
+    }
+    if (o->run_index > tmpl.nr_runs) {
+        fprintf(stderr, "%s: --run %llu: the scenario has %llu run(s)\n", file,
+                (unsigned long long)o->run_index, (unsigned long long)tmpl.nr_runs);
+        rc = EXIT_INPUT;
+    }
+    uint64_t first = o->run_index ? o->run_index - 1 : 0;
+    uint64_t last = o->run_index ? o->run_index : tmpl.nr_runs;
+    if (o->knobs.nr_sweeps)
+        last = first + 1; /* replay: the recorded values, one run */
+    if (o->record && last - first > 1) {
+        fprintf(stderr, "%s: --record needs one run; this scenario sweeps %llu: add --run K\n",
+                file, (unsigned long long)(last - first));
+        rc = EXIT_INPUT;
+    }
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        /* Pass 0 checks every run's values; pass 1 runs them. */
+        for (uint64_t r = first; r < last && !rc; r++) {
+            struct scn_binding b;
+            scn_run_binding(&tmpl, r, &b);
+            if (o->knobs.nr_sweeps) {
+                b.nr_sweeps = o->knobs.nr_sweeps;
+                memcpy(b.sweep_name, o->knobs.sweep_name, sizeof(b.sweep_name));
+                memcpy(b.sweep_value, o->knobs.sweep_value, sizeof(b.sweep_value));
+            }
+            b.nr_knobs = o->knobs.nr_knobs;
+            memcpy(b.knob_value, o->knobs.knob_value, sizeof(b.knob_value));
+            memcpy(b.knob_default, o->knobs.knob_default, sizeof(b.knob_default));
+            if (scn_parse_bound(file, buf, len, &b, &s, err, sizeof(err))) {
+                fprintf(stderr, "%s\n", err);
+                rc = EXIT_INPUT;
+                break;
+            }
+            if (pass == 1) {
+                char label[512];
+                size_t n = (size_t)snprintf(label, sizeof(label), "%s", file);
+                for (unsigned i = 0; i < b.nr_sweeps && n < sizeof(label); i++)
+                    n += (size_t)snprintf(label + n, sizeof(label) - n, "%s%s=%llu", i ? "," : " [",
+                                          b.sweep_name[i], (unsigned long long)b.sweep_value[i]);
+                if (b.nr_sweeps && n < sizeof(label))
+                    snprintf(label + n, sizeof(label) - n, "]");
+                for (unsigned i = 0; i < s.nr_knobs; i++)
+                    printf("knob %u (%s, %s:%u:%u) = %llu\n", i + 1, s.knobs[i].what, file,
+                           s.knobs[i].line, s.knobs[i].col, (unsigned long long)s.knobs[i].value);
+                binding_text(&s, &b, o->bound, sizeof(o->bound));
+                rc = run_parsed(&s, label, o, rs);
+            }
+            scn_free(&s);
+        }
+    }
+    scn_free(&tmpl);
+    free(text);
+    return rc;
 }
 
 static int xtf_code(const char *word)
@@ -502,7 +746,27 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_fi
             o->console = true;
         else if (!strcmp(a, "--results"))
             o->results = true;
-        else if (a[0] == '-' && a[1]) {
+        else if (!strcmp(a, "--knob") && has_next) {
+            const char *arg = argv[++i];
+            const char *eq = strchr(arg, '=');
+            uint64_t n, v;
+            char num[32];
+            if (!eq || (size_t)(eq - arg) >= sizeof(num))
+                return fprintf(stderr, "hvsim: --knob wants N=VALUE\n"), -1;
+            snprintf(num, sizeof(num), "%.*s", (int)(eq - arg), arg);
+            if (parse_u64(num, &n) || !n || n > SCN_MAX_KNOBS || parse_u64(eq + 1, &v))
+                return fprintf(stderr, "hvsim: --knob wants N=VALUE, N from 1 to %d\n",
+                               SCN_MAX_KNOBS),
+                       -1;
+            /* Knobs before N keep their defaults unless given: mark them unset. */
+            while (o->knobs.nr_knobs < n)
+                o->knobs.knob_default[o->knobs.nr_knobs++] = true;
+            o->knobs.knob_value[n - 1] = v;
+            o->knobs.knob_default[n - 1] = false;
+        } else if (!strcmp(a, "--run") && has_next) {
+            if (parse_u64(argv[++i], &o->run_index) || !o->run_index)
+                return fprintf(stderr, "hvsim: bad --run (1-based)\n"), -1;
+        } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "hvsim: unknown or incomplete option '%s'\n", a);
             return -1;
         } else {
@@ -804,6 +1068,7 @@ static void rec_after(void *user, struct sim_machine *m, const struct scenario *
     struct record *r = &c->r;
     r->trace_hash = sim_trace_hash(m);
     r->seed = c->o->has_seed ? c->o->seed : s->seed;
+    snprintf(r->knobs, sizeof(r->knobs), "%s", c->o->bound);
     r->limit = c->o->has_limit ? c->o->limit : s->limit;
     r->nr_kernels = 0;
     for (unsigned i = 0; i < s->nr_domains && i < RECORD_MAX_KERNELS; i++) {
@@ -924,7 +1189,15 @@ static int cmd_replay(int argc, char **argv)
         return EXIT_INPUT;
     }
     static struct row_store rs;
-    struct options o = {.seed = want.seed,
+    static char names[SCN_MAX_SWEEPS][32];
+    struct scn_binding recorded;
+    if (parse_binding_text(want.knobs, &recorded, names)) {
+        fprintf(stderr, "%s: malformed knobs line '%s'\n", path, want.knobs);
+        record_free(&want);
+        return EXIT_INPUT;
+    }
+    struct options o = {.knobs = recorded,
+                        .seed = want.seed,
                         .has_seed = true,
                         .limit = want.limit,
                         .has_limit = want.limit != 0,

@@ -195,7 +195,7 @@ static void test_extra_quoting(void **state)
     /* extra as GRUB must see it: one word, nothing expanded, quotes and backslashes kept. */
     parse(0, "q.scn",
           "[domain]\nname = \"q\"\nkernel = \"hello.elf\"\nmemory = 16\n"
-          "extra = \"a b 'c' \\\"d\\\" $HOME ${x} \\\\ #e\"\n"
+          "extra = \"a b 'c' \\\"d\\\" $HOME \\${x} \\\\ #e\"\n"
           "[domain]\nname = \"plain\"\nkernel = \"hello.elf\"\nmemory = 16\n"
           "extra = \"iters=10,verbose\"\n");
     struct grubcfg_options o = opts;

@@ -313,7 +313,7 @@ static void test_strings(void **state)
                 "t.scn:5:10: invalid value 'success' for 'expect' (did you mean 'SUCCESS'?)");
     check_error(DOM "expect_shutdown = 'halt'\n",
                 "t.scn:5:19: invalid value 'halt' for 'expect_shutdown' (one of: poweroff, "
-                "reboot, suspend, crash, watchdog, soft_reset)");
+                "reboot, suspend, crash, watchdog, soft_reset, destroyed, running)");
 }
 
 static void test_structure_errors(void **state)

@@ -115,6 +115,24 @@ static int resolve(const struct scenario *s, const struct scn_domain *d,
 static int check_supported(const struct scenario *s, const struct scn_domain *d, char *err,
                            size_t errlen)
 {
+    /* The timeline, trace counts, sweeps and knobs need the simulator's control of the run. */
+    if (s->nr_actions)
+        return fail(err, errlen, "%s:%u: [timeline] needs the simulator (not on bare metal)",
+                    s->path, s->actions[0].line);
+    if (s->nr_texpects)
+        return fail(err, errlen,
+                    "%s:%u: [expect] trace counts need the simulator (not on bare metal)", s->path,
+                    s->texpects[0].line);
+    if (s->nr_sweeps)
+        return fail(err, errlen, "%s:%u: sweeps need the simulator (not on bare metal)", s->path,
+                    s->sweeps[0].line);
+    if (s->nr_knobs)
+        return fail(err, errlen, "%s:%u: fuzz(...) knobs need the simulator (not on bare metal)",
+                    s->path, s->knobs[0].line);
+    if (d->nr_modules || d->nr_disks)
+        return fail(err, errlen, "%s:%u: '%s' is not supported on bare metal", s->path,
+                    scn_key_line(s, d, d->nr_modules ? "modules" : "disk"),
+                    d->nr_modules ? "modules" : "disk");
     if (d->ramdisk[0])
         return fail(err, errlen,
                     "%s:%u: 'ramdisk' is not supported on bare metal yet (the kernel takes no "

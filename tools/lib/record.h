@@ -14,7 +14,7 @@
  *   scenario <path it was recorded from>
  *   seed <n>
  *   limit <n>
- *   knobs <text, "none" until scenarios have fuzz knobs>
+ *   knobs <"none", or the run's sweep values and fuzz knob values: name=V ... #N=V ...>
  *   kernel <name as in the scenario> <size> <fnv64 of the file>   (one per domain)
  *   trace-hash 0x<16 hex>
  *   scenario-text <bytes>
@@ -34,7 +34,7 @@ struct record {
     char tool[64];
     char scenario_path[1024];
     uint64_t seed, limit;
-    char knobs[256];
+    char knobs[2048]; /* "none", or the sweep and knob values: "name=V #N=V ..." */
     struct record_kernel kernels[RECORD_MAX_KERNELS];
     unsigned nr_kernels;
     uint64_t trace_hash;

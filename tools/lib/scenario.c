@@ -105,9 +105,11 @@ static const char *const on_crash_words[] = {
     "destroy",          "restart",        "preserve", "coredump-destroy",
     "coredump-restart", "rename-restart", NULL,
 };
-static const char *const expect_words[] = {"SUCCESS", "SKIP", "ERROR", "FAILURE", "CRASH", NULL};
+static const char *const expect_words[] = {"SUCCESS", "SKIP", "ERROR", "FAILURE",
+                                           "CRASH",   "NONE", NULL};
 static const char *const shutdown_words[] = {
-    "poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset", NULL,
+    "poweroff",   "reboot",    "suspend", "crash", "watchdog",
+    "soft_reset", "destroyed", "running", NULL,
 };
 
 static int check_domain_name(struct parser *p, const struct key_desc *k, const struct value *v);
@@ -1105,7 +1107,7 @@ static int knob_value(struct parser *p, const struct value *v, const struct nums
     k->unit = ns->unit == U_TIME ? 'n' : sg ? '-' : 0;
     snprintf(k->what, sizeof(k->what), "%s", what);
     k->value = lo;
-    if (p->bind && i < p->bind->nr_knobs) {
+    if (p->bind && i < p->bind->nr_knobs && !p->bind->knob_default[i]) {
         k->value = p->bind->knob_value[i];
         if (!in_range(k->value, lo, hi, sg))
             return fail(p, v->line, v->col, "knob %u (%s) value %llu is outside its range", i + 1,
@@ -1644,8 +1646,16 @@ static int resolve_refs(struct parser *p)
 static void stmt_text(const struct parser *p, size_t off, char *dst, size_t dstlen)
 {
     size_t end = off;
-    while (end < p->len && p->buf[end] != '\n' && p->buf[end] != '#' && end - off < dstlen - 1)
+    char quote = 0;
+    while (end < p->len && p->buf[end] != '\n' && (quote || p->buf[end] != '#') &&
+           end - off < dstlen - 1) {
+        char c = p->buf[end];
+        if (quote && c == '\\' && end + 1 < p->len && p->buf[end + 1] != '\n')
+            end++;
+        else if (c == '"' || c == '\'')
+            quote = quote == c ? 0 : quote ? quote : c;
         end++;
+    }
     while (end > off &&
            (p->buf[end - 1] == ' ' || p->buf[end - 1] == '\t' || p->buf[end - 1] == '\r'))
         end--;

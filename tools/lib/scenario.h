@@ -137,6 +137,7 @@ struct scn_binding {
     uint64_t sweep_value[SCN_MAX_SWEEPS];
     unsigned nr_knobs; /* knob i takes knob_value[i]; knobs past nr_knobs take their default */
     uint64_t knob_value[SCN_MAX_KNOBS];
+    bool knob_default[SCN_MAX_KNOBS]; /* true: knob i (< nr_knobs) takes its default anyway */
 };
 
 /*
