@@ -137,6 +137,13 @@ uint64_t arch_tsc_khz(void)
     return 3000000;
 }
 
+/* No TSC jumps or warps in the fuzzer: every vCPU reads the machine's TSC. */
+uint64_t arch_vcpu_tsc(const struct vcpu *v, uint64_t tsc)
+{
+    (void)v;
+    return tsc;
+}
+
 void arch_vcpu_deschedule(struct vcpu *v)
 {
     if (fz.on_deschedule)
