@@ -116,6 +116,21 @@ static inline long hypercall_event_channel_op(unsigned int cmd, void *arg)
     return HYPERCALL2(__HYPERVISOR_event_channel_op, cmd, arg);
 }
 
+static inline long hypercall_set_timer_op(uint64_t timeout_abs_ns)
+{
+#if defined(__x86_64__)
+    return HYPERCALL1(__HYPERVISOR_set_timer_op, timeout_abs_ns);
+#else
+    return HYPERCALL2(__HYPERVISOR_set_timer_op, (uint32_t)timeout_abs_ns,
+                      (uint32_t)(timeout_abs_ns >> 32));
+#endif
+}
+
+static inline long hypercall_vcpu_op(unsigned int cmd, unsigned int vcpu, void *arg)
+{
+    return HYPERCALL3(__HYPERVISOR_vcpu_op, cmd, vcpu, arg);
+}
+
 /* --- Conveniences built on the above --- */
 
 static inline long hypercall_yield(void)

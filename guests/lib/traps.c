@@ -58,11 +58,6 @@ void do_exception(struct ex_regs *regs)
           regs->cx, regs->dx, regs->si, regs->di, regs->bp);
 }
 
-void do_event_callback(void)
-{
-    panic("unexpected event callback (upcalls are never unmasked by this runtime)");
-}
-
 void do_failsafe_callback(void)
 {
     panic("failsafe callback (the hypervisor could not load a segment or bounce a frame)");

@@ -91,8 +91,7 @@ const char *exception_name(unsigned int vector);
 
 /* Called from the asm stubs with the frame on the stack; returns into the iret path. */
 void do_exception(struct ex_regs *regs);
-/* Called from the asm event/failsafe callback entry points: always panics. */
-void do_event_callback(void) __noreturn;
+/* Called from the asm failsafe callback entry point: always panics. */
 void do_failsafe_callback(void) __noreturn;
 
 /* Asm entry points (pv64/entry.S) registered as the event and failsafe callbacks. */

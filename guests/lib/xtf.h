@@ -9,5 +9,7 @@
 #include "traps.h"
 #include "mm.h"
 #include "time.h"
+#include "pvclock.h"
+#include "events.h"
 
 #endif

@@ -105,19 +105,62 @@ handle_exception:
     .size handle_exception, . - handle_exception
 
 /*
- * Event callback: upcalls stay masked for the whole life of these guests,
- * so getting here is a hypervisor bug. Frame: rcx, r11, rip, cs, rflags,
- * rsp, ss. Report it (do_event_callback panics).
+ * Event callback (lib/events.c): Xen's bounce frame for an upcall has no
+ * error code: rcx, r11, rip, cs, rflags, rsp, ss, and upcalls are masked
+ * (the saved mask is in the CS slot and in rflags.IF). Pop rcx and r11
+ * back, push an empty error-code slot with vector 0xffff so the frame is a
+ * struct ex_regs, save everything, dispatch, and leave with the iret
+ * hypercall, which restores the saved mask (normally 0: upcalls back on).
+ * An event that arrived meanwhile is delivered again right after the iret.
  */
     .globl entry_hypervisor_callback
     .type entry_hypervisor_callback, @function
 entry_hypervisor_callback:
     pop     %rcx
     pop     %r11
+    pushq   $0
+    movl    $0xffff, 4(%rsp)
+    push    %rax
+    push    %rbx
+    push    %rcx
+    push    %rdx
+    push    %rsi
+    push    %rdi
+    push    %rbp
+    push    %r8
+    push    %r9
+    push    %r10
+    push    %r11
+    push    %r12
+    push    %r13
+    push    %r14
+    push    %r15
+
+    mov     %rsp, %rdi          /* struct ex_regs * */
+    mov     %rsp, %rbx
     and     $~15, %rsp
-    call    do_event_callback
-1:  ud2
-    jmp     1b
+    call    do_hypervisor_callback
+    mov     %rbx, %rsp
+
+    pop     %r15
+    pop     %r14
+    pop     %r13
+    pop     %r12
+    pop     %r11
+    pop     %r10
+    pop     %r9
+    pop     %r8
+    pop     %rbp
+    pop     %rdi
+    pop     %rsi
+    pop     %rdx
+    pop     %rcx
+    pop     %rbx
+    pop     %rax
+    add     $8, %rsp
+
+    pushq   $0                  /* iret flags: not VGCF_in_syscall */
+    jmp     HYPERCALL_iret
     .size entry_hypervisor_callback, . - entry_hypervisor_callback
 
 /*

@@ -13,9 +13,9 @@ void entry_SPV(void), entry_MF(void), entry_AC(void), entry_MC(void), entry_XM(v
 /*
  * flags: bits 0-1 = DPL, the ring that may raise the vector with a
  * software `int n` (0: nobody). #BP and #OF are DPL 3 so int3/into work as
- * on bare metal. Bit 2 (mask events on entry) stays clear: upcalls are
- * masked all the time anyway, and this way the saved mask in the frame
- * shows what the hypervisor did, not what we asked for.
+ * on bare metal. Bit 2 (mask events on entry) stays clear: most tests
+ * never unmask upcalls, and this way the saved mask in the frame shows
+ * what the hypervisor did, not what we asked for.
  */
 static const struct trap_info trap_table[] = {
     {X86_EXC_DE, 0, KERNEL_CS, (unsigned long)entry_DE},
