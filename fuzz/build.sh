@@ -107,21 +107,29 @@ for src in "$ROOT"/hv/common/*.c; do
   core_objs+=("$OBJ/core_$base.o")
 done
 
-# A second, uninstrumented mm.c for its mm_check_invariants, which the
-# hypercall target runs after steps that change memory state. Every global
-# it defines is renamed with the prefix fz_oracle_ (so it is a separate
-# copy with its own hv_mem, which the target keeps equal to the live one).
-oracle=$OBJ/oracle_mm.o
-if stale "$oracle"; then
-  # -O2 and no UBSan halve its time; the unit tests run the same function
-  # with UBSan after every test.
-  compile nocov "$ROOT/hv/common/mm.c" oracle_mm_raw.o "${inc_core[@]}" -fno-builtin -O2 \
-    -fno-sanitize=undefined
-  nm -g --defined-only "$OBJ/oracle_mm_raw.o" |
-    awk 'NF == 3 { print $3 " fz_oracle_" $3 }' >"$OBJ/oracle_mm.syms"
-  objcopy --redefine-syms="$OBJ/oracle_mm.syms" "$OBJ/oracle_mm_raw.o" "$oracle"
-  cp "$OBJ/oracle_mm_raw.o.d" "$oracle.d"
-fi
+# Second, uninstrumented copies of hv/common/mm.c and domain.c for what the
+# hypercall target does itself rather than as the code under test: the
+# mm_check_invariants it runs after steps, vcpu_runnable for its checks, and
+# the guest's own memory accesses (copy_to_guest, mm_translate). Every global
+# they define is renamed with the prefix fz_oracle_ (so they are separate
+# copies with their own hv_mem, which the target keeps equal to the live one).
+# Built into the core, these calls cost comparison callbacks and counted as
+# coverage of the core although no input made the core run them.
+oracles=()
+for base in mm domain; do
+  oracle=$OBJ/oracle_$base.o
+  if stale "$oracle"; then
+    # -O2 and no UBSan halve its time; the unit tests run the same functions
+    # with UBSan after every test.
+    compile nocov "$ROOT/hv/common/$base.c" "oracle_${base}_raw.o" "${inc_core[@]}" -fno-builtin \
+      -O2 -fno-sanitize=undefined
+    nm -g --defined-only "$OBJ/oracle_${base}_raw.o" |
+      awk 'NF == 3 { print $3 " fz_oracle_" $3 }' >"$OBJ/oracle_$base.syms"
+    objcopy --redefine-syms="$OBJ/oracle_$base.syms" "$OBJ/oracle_${base}_raw.o" "$oracle"
+    cp "$OBJ/oracle_${base}_raw.o.d" "$oracle.d"
+  fi
+  oracles+=("$oracle")
+done
 
 compile nocov "$ROOT/fuzz/fuzz_arch.c" fuzz_arch.o "${inc_core[@]}"
 compile cov "$ROOT/tests/unit/support/test_image.c" test_image.o "${inc_core[@]}"
@@ -151,8 +159,8 @@ link() {
 }
 
 machine=("$OBJ/fuzz_arch.o" "$OBJ/test_image.o" "${core_objs[@]}")
-link hypercall_fuzzer "$OBJ/fuzz_hypercall.o" "$OBJ/hc_machine.o" "$OBJ/hc_step.o" "$oracle" \
-  "${machine[@]}"
+link hypercall_fuzzer "$OBJ/fuzz_hypercall.o" "$OBJ/hc_machine.o" "$OBJ/hc_step.o" \
+  "${oracles[@]}" "${machine[@]}"
 link elf_fuzzer "$OBJ/fuzz_elf.o" "${machine[@]}"
 link scenario_fuzzer "$OBJ/fuzz_scenario.o" "$OBJ/scenario.o"
 

@@ -146,7 +146,7 @@ static struct vcpu *running_vcpu(int i)
 {
     struct domain *d = hc_doms[i].d;
     for (unsigned k = 0; k < d->max_vcpus; k++)
-        if (vcpu_runnable(&d->vcpus[k]))
+        if (hc_runnable(&d->vcpus[k]))
             return &d->vcpus[k];
     return NULL;
 }
@@ -218,7 +218,7 @@ static void step_reloc(int di, struct vcpu *v, uint64_t va, unsigned how)
 {
     const struct hc_dom *hd = &hc_doms[di];
     uint64_t val;
-    if (copy_from_guest(v, &val, va, 8))
+    if (hc_guest_read(v, &val, va, 8))
         return;
     switch (how % 4) {
     case 0: /* a PFN of this domain -> its MFN */
@@ -234,7 +234,7 @@ static void step_reloc(int di, struct vcpu *v, uint64_t va, unsigned how)
         val = hc_doms[(di + 1) % HC_NR_DOMS].base_mfn + val;
         break;
     }
-    (void)copy_to_guest(v, va, &val, 8);
+    (void)hc_guest_write(v, va, &val, 8);
 }
 
 /* The exceptions the machines deliver through hv_entry_exception. */
@@ -272,7 +272,7 @@ static void step(struct cursor *c)
         if (c->short_read || !v)
             return;
         hc_changed_outside_step(di);
-        bool refused = copy_to_guest(v, MULTI_VA, e, count * sizeof(e[0]));
+        bool refused = hc_guest_write(v, MULTI_VA, e, count * sizeof(e[0]));
         if (refused)
             return;
         const uint64_t m[5] = {MULTI_VA, count, 0, 0, 0};
@@ -287,7 +287,7 @@ static void step(struct cursor *c)
         if (c->short_read || !v)
             return;
         hc_changed_outside_step(di);
-        (void)copy_to_guest(v, va, bytes, len); /* refused: nor could the guest */
+        (void)hc_guest_write(v, va, bytes, len); /* refused: nor could the guest */
         return;
     }
     case S_RELOC: {
@@ -327,7 +327,7 @@ static void step(struct cursor *c)
             return;
         /* A consistent MMU faults only where the tables refuse (no stale shadow here). */
         fz.track = false;
-        uint64_t x = mm_translate(v, va, access, &maddr);
+        uint64_t x = hc_translate(v, va, access, &maddr);
         fz.track = true;
         if (!(x & MM_XLAT_FAULT))
             return;

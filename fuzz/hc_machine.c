@@ -30,22 +30,51 @@ struct hc_state hcs;
 bool hc_trace_steps;
 
 /*
- * mm_check_invariants, from a second build of hv/common/mm.c without
- * coverage instrumentation (fuzz/build.sh renames its symbols fz_oracle_*):
- * the same code, but its loops over every frame neither cost a callback per
+ * mm_check_invariants, vcpu_runnable and the guest's memory accesses, from
+ * second builds of hv/common/mm.c and domain.c without coverage
+ * instrumentation (fuzz/build.sh renames their symbols fz_oracle_*): the
+ * same code, but its loops over every frame neither cost a callback per
  * comparison nor count as new coverage whenever the number of page tables
- * changes. The copy has its own hv_mem (set to the live one before each
- * check) and its own scratch array (set up by its mm_init).
+ * changes. The copy of mm.c has its own hv_mem (set to the live one before
+ * each use) and its own scratch array (set up by its mm_init); it maps
+ * frames through the live arch_mfn_to_virt, so what it touches is recorded.
  */
 extern struct hv_mem fz_oracle_hv_mem;
 void fz_oracle_mm_init(uint64_t nr_frames, void *meta, const uint64_t *reserved,
                        size_t nr_reserved);
 int fz_oracle_mm_check_invariants(char *why, size_t whylen);
+bool fz_oracle_vcpu_runnable(const struct vcpu *v);
+int fz_oracle_copy_from_guest(struct vcpu *v, void *dst, uint64_t gva, size_t len);
+int fz_oracle_copy_to_guest(struct vcpu *v, uint64_t gva, const void *src, size_t len);
+uint64_t fz_oracle_mm_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr);
 
 int hc_check_invariants(char *why, size_t whylen)
 {
     fz_oracle_hv_mem = hv_mem;
     return fz_oracle_mm_check_invariants(why, whylen);
+}
+
+bool hc_runnable(const struct vcpu *v)
+{
+    return fz_oracle_vcpu_runnable(v);
+}
+
+int hc_guest_read(struct vcpu *v, void *dst, uint64_t va, size_t len)
+{
+    fz_oracle_hv_mem = hv_mem;
+    return fz_oracle_copy_from_guest(v, dst, va, len);
+}
+
+int hc_guest_write(struct vcpu *v, uint64_t va, const void *src, size_t len)
+{
+    fz_oracle_hv_mem = hv_mem;
+    return fz_oracle_copy_to_guest(v, va, src, len);
+}
+
+uint64_t hc_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr)
+{
+    fz_oracle_hv_mem = hv_mem;
+    return fz_oracle_mm_translate(v, va, access, maddr);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -114,8 +143,16 @@ void hc_start_exhausted(void)
 
 void hc_restore(bool all)
 {
+    /*
+     * A touched frame not marked modified was only read: every step that
+     * reached it found it equal to its snapshot content (hc_end_step), and
+     * the guest did not touch it. After an abandoned step nothing was
+     * compared, so everything touched goes back.
+     */
     for (size_t i = 0; i < fz.nr_touched; i++) {
         uint32_t m = fz.touch_at[i];
+        if (!all && !hcs.modified[m])
+            continue;
         fz_memcpy(hc_frame(fz.ram, m), hc_frame(hcs.snap_ram, m), PAGE_SIZE);
         hcs.modified[m] = 0;
     }

@@ -5,6 +5,7 @@
 
 #include <setjmp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hv/sched.h"
@@ -66,6 +67,20 @@ void hc_budget_reset(void);
 void hc_changed_outside_step(int di);
 /* Failure injection before the first step: every free frame reserved for the hypervisor. */
 void hc_start_exhausted(void);
+
+/*
+ * What the target asks of the core for itself rather than as a guest exit
+ * (its checks, the guest's own memory accesses) goes to uninstrumented
+ * copies of hv/common/domain.c and mm.c (fuzz/build.sh renames their
+ * symbols fz_oracle_*): the same code, without a comparison callback per
+ * branch and without counting as coverage of the core.
+ */
+bool hc_runnable(const struct vcpu *v);
+/* The guest reads or writes its memory through its page tables (copy_{from,to}_guest). */
+int hc_guest_read(struct vcpu *v, void *dst, uint64_t va, size_t len);
+int hc_guest_write(struct vcpu *v, uint64_t va, const void *src, size_t len);
+/* mm_translate: would the guest's access fault? */
+uint64_t hc_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr);
 
 /* FUZZ_TRACE=1: print each step and its result (for reading a crash input). */
 extern bool hc_trace_steps;

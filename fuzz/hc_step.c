@@ -285,7 +285,7 @@ void hc_begin_step(int actor, const char *what)
         }
         st.desched[i] = st.runnable_before[i] = 0;
         for (unsigned k = 0; k < d->max_vcpus; k++)
-            if (vcpu_runnable(&d->vcpus[k]))
+            if (hc_runnable(&d->vcpus[k]))
                 st.runnable_before[i] |= (uint8_t)(1u << k);
     }
     if (hc_trace_steps && actor < 0)
@@ -305,7 +305,7 @@ static void check_vcpus(int i)
             fz_die("%s: d%u is shut down but vCPU %u is in state %u", st.what, d->domid, k,
                    v->state);
         /* A vCPU that stopped being runnable must have been taken off the CPU. */
-        if ((st.runnable_before[i] >> k & 1) && !vcpu_runnable(v) && !(st.desched[i] >> k & 1))
+        if ((st.runnable_before[i] >> k & 1) && !hc_runnable(v) && !(st.desched[i] >> k & 1))
             fz_die("%s: d%uv%u stopped being runnable (state %u) without arch_vcpu_deschedule",
                    st.what, d->domid, k, v->state);
         if (!v->online)
@@ -386,7 +386,8 @@ static bool check_frame_table(void)
  * as get_page_from_entry/put_page_from_entry keep it. A leak or a double
  * put on some path shows here.
  */
-static void check_ref_counts(void)
+/* Reads only the target's own buffers, all in bounds: no sanitizer checks in its hot loop. */
+__attribute__((no_sanitize("address", "undefined"))) static void check_ref_counts(void)
 {
     static uint32_t want[HC_NR_FRAMES];
     const struct page_info *ft = hv_mem.frame_table;
