@@ -25,5 +25,12 @@ if(TARGET hvsim)
     $<TARGET_FILE:hvsim> ${CMAKE_BINARY_DIR})
   set_tests_properties(replay/divergence PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
     ENVIRONMENT "HVSIM_GUEST_DIR=${CMAKE_BINARY_DIR}/guests" TIMEOUT 300)
+  # hvsim fuzz: libFuzzer over the knobs of the bundled example finds its failure.
+  if(TARGET knobfuzz)
+    add_test(NAME knobfuzz/knobs COMMAND ${CMAKE_SOURCE_DIR}/tests/knobfuzz.sh
+      $<TARGET_FILE:hvsim> ${CMAKE_SOURCE_DIR}/scenarios/harness/knobs.scn)
+    set_tests_properties(knobfuzz/knobs PROPERTIES
+      ENVIRONMENT "HVSIM_GUEST_DIR=${CMAKE_BINARY_DIR}/guests" TIMEOUT 300)
+  endif()
   include(${CMAKE_SOURCE_DIR}/cmake/cli-tests.cmake OPTIONAL)
 endif()

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "grubcfg.h"
@@ -46,6 +47,7 @@ struct options {
     struct scn_binding knobs; /* nr_sweeps > 0 (replay): exactly this one run */
     uint64_t run_index;
     char bound[2048]; /* out: the last run's sweep and knob values, as a record keeps them */
+    bool quiet;       /* print nothing but errors (hvsim fuzz) */
     /* Called after the run, before the machine goes (record and replay use it). */
     void (*after_run)(void *user, struct sim_machine *m, const struct scenario *s,
                       const struct loaded_domain *ld);
@@ -58,6 +60,7 @@ static void usage(FILE *f)
                "       hvsim grub-cfg [-o FILE] [--files] [--hv-args \"...\"] FILE.scn...\n"
                "       hvsim check-log LOG FILE.scn...\n"
                "       hvsim replay [--update] [--strict] FILE.rec\n"
+               "       hvsim fuzz [--seconds N] [--out DIR] FILE.scn [-- libFuzzer options]\n"
                "run options:\n"
                "  --trace FILE   write the trace (one line per event) to FILE\n"
                "  --record FILE  write a record (scenario, seed, kernels, every event) for replay\n"
@@ -478,13 +481,14 @@ static int run_parsed(const struct scenario *s, const char *label, const struct 
             row->insns = r->insns;
             row->verdict = ok ? "ok" : "FAIL";
             row->note = t[1][0] ? t[1] : NULL;
-            if (o->console || !ok)
+            if ((o->console || !ok) && !o->quiet)
                 print_console(sd->name, r);
             if (r->crashed && o->disasm)
                 sim_dump_domain(stdout, m, i);
         }
         timeline_rows(s, &tl, label, m, rs);
-        printf("trace hash %s: 0x%016llx\n", label, (unsigned long long)sim_trace_hash(m));
+        if (!o->quiet)
+            printf("trace hash %s: 0x%016llx\n", label, (unsigned long long)sim_trace_hash(m));
         if (o->after_run)
             o->after_run(o->sink_user, m, s, ld);
     }
@@ -623,7 +627,7 @@ static int run_scenario(const char *file, struct options *o, struct row_store *r
                                           b.sweep_name[i], (unsigned long long)b.sweep_value[i]);
                 if (b.nr_sweeps && n < sizeof(label))
                     snprintf(label + n, sizeof(label) - n, "]");
-                for (unsigned i = 0; i < s.nr_knobs; i++)
+                for (unsigned i = 0; i < s.nr_knobs && !o->quiet; i++)
                     printf("knob %u (%s, %s:%u:%u) = %llu\n", i + 1, s.knobs[i].what, file,
                            s.knobs[i].line, s.knobs[i].col, (unsigned long long)s.knobs[i].value);
                 binding_text(&s, &b, o->bound, sizeof(o->bound));
@@ -1249,8 +1253,31 @@ static int cmd_replay(int argc, char **argv)
     return rc ? rc : c.diverged ? 1 : 0;
 }
 
+/*
+ * hvsim fuzz (tools/knobfuzz.c, linked with this file): run the scenario
+ * text once per sweep value with the given knob values, quietly. Returns 0
+ * when every expectation holds, 1 when one does not, 2 on bad input.
+ */
+int hvsim_run_knobs(const char *file, const char *text, size_t len, const struct scn_binding *knobs)
+{
+    static struct row_store rs;
+    struct options o = {.scn_text = text, .scn_len = len, .knobs = *knobs, .quiet = true};
+    rs.n = 0;
+    int rc = run_scenario(file, &o, &rs);
+    if (rc)
+        return rc;
+    size_t failed;
+    report_count(rs.rows, rs.n, NULL, &failed);
+    return failed ? 1 : 0;
+}
+
+#ifndef HVSIM_NO_MAIN
+static int cmd_fuzz(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "fuzz"))
+        return cmd_fuzz(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "grub-cfg"))
         return cmd_grub_cfg(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "check-log"))
@@ -1294,3 +1321,101 @@ int main(int argc, char **argv)
     report_count(rs.rows, rs.n, &passed, &failed);
     return failed ? 1 : 0;
 }
+
+/*
+ * hvsim fuzz [--seconds N] [--out DIR] FILE.scn [-- libFuzzer options]:
+ * run libFuzzer over the scenario's fuzz knobs (the hvsim-knobfuzz binary
+ * built next to this one, with clang's libFuzzer, ASan and UBSan).
+ */
+static int cmd_fuzz(int argc, char **argv)
+{
+    const char *seconds = "60", *out = "hvsim-fuzz-failures";
+    int i = 2;
+    for (; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
+        if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+            seconds = argv[++i];
+        else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+            out = argv[++i];
+        else
+            return fprintf(stderr, "hvsim fuzz: unknown option '%s'\n", argv[i]), EXIT_INPUT;
+    }
+    if (i >= argc || !strcmp(argv[i], "--")) {
+        fprintf(stderr, "usage: hvsim fuzz [--seconds N] [--out DIR] FILE.scn [-- libFuzzer "
+                        "options]\n");
+        return EXIT_INPUT;
+    }
+    const char *scn = argv[i++];
+    uint64_t secs;
+    if (parse_u64(seconds, &secs) || !secs)
+        return fprintf(stderr, "hvsim fuzz: bad --seconds\n"), EXIT_INPUT;
+    struct scenario s;
+    char err[1024];
+    if (scn_parse_file(scn, &s, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return EXIT_INPUT;
+    }
+    unsigned nr = s.nr_knobs;
+    scn_free(&s);
+    if (!nr) {
+        fprintf(stderr, "%s: no fuzz(...) knobs to vary\n", scn);
+        return EXIT_INPUT;
+    }
+    char exe[PATH_MAX], bin[PATH_MAX + 32];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (len <= 0)
+        return fprintf(stderr, "hvsim fuzz: cannot find my own directory\n"), EXIT_INPUT;
+    exe[len] = 0;
+    *strrchr(exe, '/') = 0;
+    snprintf(bin, sizeof(bin), "%s/knobfuzz/hvsim-knobfuzz", exe);
+    if (!file_exists(bin)) {
+        fprintf(stderr, "hvsim fuzz: %s is missing (it is built with clang by `make`)\n", bin);
+        return EXIT_INPUT;
+    }
+    if (mkdir(out, 0777) && errno != EEXIST) {
+        fprintf(stderr, "hvsim fuzz: %s: %s\n", out, strerror(errno));
+        return EXIT_INPUT;
+    }
+    /* A corpus that starts with one full-length input: every knob gets bytes from the start. */
+    static char corpus[PATH_MAX + 16], seed[PATH_MAX + 32];
+    snprintf(corpus, sizeof(corpus), "%s/corpus", out);
+    snprintf(seed, sizeof(seed), "%s/zero", corpus);
+    if (mkdir(corpus, 0777) && errno != EEXIST) {
+        fprintf(stderr, "hvsim fuzz: %s: %s\n", corpus, strerror(errno));
+        return EXIT_INPUT;
+    }
+    FILE *sf = fopen(seed, "wb");
+    static const uint8_t zero[8 * SCN_MAX_KNOBS];
+    if (!sf || fwrite(zero, 8, nr, sf) != nr || fclose(sf)) {
+        fprintf(stderr, "hvsim fuzz: %s: cannot write\n", seed);
+        return EXIT_INPUT;
+    }
+    static char *args[256];
+    static char a_time[64], a_len[64], a_art[PATH_MAX + 32];
+    int n = 0;
+    snprintf(a_time, sizeof(a_time), "-max_total_time=%llu", (unsigned long long)secs);
+    snprintf(a_len, sizeof(a_len), "-max_len=%u", 8 * nr);
+    snprintf(a_art, sizeof(a_art), "-artifact_prefix=%s/", out);
+    args[n++] = bin;
+    args[n++] = a_time;
+    args[n++] = a_len;
+    args[n++] = a_art;
+    args[n++] = "-print_final_stats=1";
+    args[n++] = "-len_control=0";
+    for (i += i < argc && !strcmp(argv[i], "--"); i < argc && n < 253; i++)
+        args[n++] = argv[i];
+    args[n++] = corpus;
+    args[n] = NULL;
+    setenv("HVSIM_FUZZ_SCENARIO", scn, 1);
+    setenv("HVSIM_FUZZ_OUT", out, 1);
+    char gd[PATH_MAX + 16];
+    snprintf(gd, sizeof(gd), "%s/guests", exe);
+    if (!getenv("HVSIM_GUEST_DIR"))
+        setenv("HVSIM_GUEST_DIR", gd, 1);
+    printf("hvsim fuzz: %u knob(s) of %s for %llu s; failing inputs go to %s/\n", nr, scn,
+           (unsigned long long)secs, out);
+    fflush(stdout);
+    execv(bin, args);
+    fprintf(stderr, "hvsim fuzz: cannot run %s: %s\n", bin, strerror(errno));
+    return EXIT_INPUT;
+}
+#endif
