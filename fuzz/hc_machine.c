@@ -9,6 +9,7 @@
 #include "hv/builder.h"
 #include "hv/hypercall.h"
 #include "hv/mm.h"
+#include "hv/time.h"
 #include "public/xen.h"
 #include "test_image.h"
 
@@ -177,7 +178,12 @@ void hc_restore(bool all)
     hcs.ft_base = hcs.snap_ft;
     hcs.m2p_base = hcs.snap_m2p;
     hcs.free_frames_expected = hcs.snap_mem.free_frames;
-    fz.tsc = TSC0;
+    /* The core's clock state (its next periodic refresh) moves only when time did. */
+    if (fz.tsc != TSC0) {
+        fz.tsc = TSC0;
+        time_init();
+    }
+    hv.current = hcs.snap_hv.current;
     fz.con_in = NULL;
     fz.con_in_len = 0;
     hc_step_reset();
