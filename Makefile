@@ -40,6 +40,7 @@ bench: deps
 	cmake --build $(BENCH_BUILD) -j $(JOBS)
 	$(BENCH_BUILD)/hvsim-bench
 	bench/qemu-boot.sh $(BENCH_BUILD)
+	bench/fuzz-rate.sh --seconds 3
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 

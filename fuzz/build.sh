@@ -11,7 +11,8 @@
 # object, not only of the one linked with -fsanitize=fuzzer.
 #
 # Writes to $OUT: hypercall_fuzzer, elf_fuzzer, scenario_fuzzer, their
-# dictionaries (<name>.dict) and, when `zip` is installed, seed corpora
+# dictionaries (<name>.dict), libFuzzer options (<name>.options, from
+# fuzz/<name>.options) and, when `zip` is installed, seed corpora
 # (<name>_seed_corpus.zip), as OSS-Fuzz expects them. Objects go to
 # $OUT/obj and are rebuilt only when a source, a header, the flags or this
 # script changed.
@@ -167,6 +168,9 @@ link scenario_fuzzer "$OBJ/fuzz_scenario.o" "$OBJ/scenario.o"
 for t in hypercall elf scenario; do
   if [ -f "$ROOT/fuzz/$t.dict" ]; then
     cp "$ROOT/fuzz/$t.dict" "$OUT/${t}_fuzzer.dict"
+  fi
+  if [ -f "$ROOT/fuzz/${t}_fuzzer.options" ]; then
+    cp "$ROOT/fuzz/${t}_fuzzer.options" "$OUT/${t}_fuzzer.options"
   fi
   if command -v zip >/dev/null 2>&1 && [ -n "$(ls -A "$ROOT/fuzz/corpus/$t" 2>/dev/null)" ]; then
     rm -f "$OUT/${t}_fuzzer_seed_corpus.zip"

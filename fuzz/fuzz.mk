@@ -1,7 +1,8 @@
 # Fuzzing targets, included by the top-level Makefile (fuzz/README.md says what each target does).
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_ARGS=-max_len=64]
 #                                 build, then fuzz every target for FUZZ_SECONDS on a copy of its corpus
-#                                 (FUZZ_ARGS: more libFuzzer flags)
+#                                 with the flags of fuzz/<target>_fuzzer.options (FUZZ_ARGS: more
+#                                 libFuzzer flags, after those)
 #   make fuzz-smoke               the same for 10 s each (what ctest's fuzz/* tests do, 15 s)
 #   make fuzz-build               only build (fuzz/build.sh into $(FUZZ_OUT))
 #   make fuzz-seeds               regenerate the hand-made seeds of fuzz/corpus/{hypercall,elf}
@@ -16,11 +17,18 @@ FUZZ_ARGS ?=
 fuzz-build: deps
 	OUT=$(FUZZ_OUT) fuzz/build.sh
 
+# One target at a time, each with the flags of its fuzz/<target>_fuzzer.options first
+# (fuzz/options.sh; FUZZ_ARGS after them wins), all of them even when one finds something.
+fuzz_run = status=0; for t in $(FUZZ_TARGETS); do \
+	  FUZZ_ARGS="$$(fuzz/options.sh $$t) $(FUZZ_ARGS)" tests/fuzz-smoke.sh --no-build \
+	    --out $(FUZZ_OUT) --seconds $(1) $$t || status=1; \
+	done; exit $$status
+
 fuzz: fuzz-build
-	FUZZ_ARGS='$(FUZZ_ARGS)' tests/fuzz-smoke.sh --no-build --out $(FUZZ_OUT) --seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@$(call fuzz_run,$(FUZZ_SECONDS))
 
 fuzz-smoke: fuzz-build
-	FUZZ_ARGS='$(FUZZ_ARGS)' tests/fuzz-smoke.sh --no-build --out $(FUZZ_OUT) --seconds 10 $(FUZZ_TARGETS)
+	@$(call fuzz_run,10)
 
 # The elf seeds include the bundled guests' headers when they are built ($(BUILD)/guests).
 fuzz-seeds: deps
