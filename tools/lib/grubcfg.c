@@ -119,10 +119,6 @@ static int check_supported(const struct scenario *s, const struct scn_domain *d,
     if (s->nr_actions)
         return fail(err, errlen, "%s:%u: [timeline] needs the simulator (not on bare metal)",
                     s->path, s->actions[0].line);
-    if (s->nr_texpects)
-        return fail(err, errlen,
-                    "%s:%u: [expect] trace counts need the simulator (not on bare metal)", s->path,
-                    s->texpects[0].line);
     if (s->nr_sweeps)
         return fail(err, errlen, "%s:%u: sweeps need the simulator (not on bare metal)", s->path,
                     s->sweeps[0].line);
@@ -192,9 +188,23 @@ static int add_kernel(struct plan *pl, const struct scenario *s, const struct sc
 }
 
 /* Every check, before a single byte of output: a bad scenario never yields half a grub.cfg. */
+static void clock_args(const struct scenario *s, char *out, size_t outlen);
+
 static int make_plan(const struct scenario *scns, unsigned n, const struct grubcfg_options *o,
                      struct plan *pl, char *err, size_t errlen)
 {
+    /* One boot has one clock: scenarios booted together must agree on it. */
+    for (unsigned i = 1; i < n; i++) {
+        char a[256], b[256];
+        clock_args(&scns[0], a, sizeof(a));
+        clock_args(&scns[i], b, sizeof(b));
+        if (strcmp(a, b))
+            return fail(err, errlen,
+                        "%s: its clock settings (%s) differ from %s's (%s): one boot has one "
+                        "clock, so build an ISO per scenario (make iso SCENARIO=FILE)",
+                        scns[i].path, b[0] ? b + 1 : "defaults", scns[0].path,
+                        a[0] ? a + 1 : "defaults");
+    }
     for (unsigned i = 0; i < n; i++) {
         const struct scenario *s = &scns[i];
         for (unsigned j = 0; j < s->nr_domains; j++) {
@@ -222,7 +232,25 @@ static int make_plan(const struct scenario *scns, unsigned n, const struct grubc
     return 0;
 }
 
-static void put_hv_line(FILE *f, const struct grubcfg_options *o)
+/* The scenario's clock as the bare-metal kernel's options ("" when it keeps the defaults). */
+static void clock_args(const struct scenario *s, char *out, size_t outlen)
+{
+    size_t n = 0;
+    out[0] = 0;
+    if (scn_key_line(s, NULL, "tsc_khz"))
+        n += (size_t)snprintf(out + n, outlen - n, " tsc_khz=%llu", (unsigned long long)s->tsc_khz);
+    if (scn_key_line(s, NULL, "tsc_start") && n < outlen)
+        n += (size_t)snprintf(out + n, outlen - n, " tsc_start=%llu",
+                              (unsigned long long)s->tsc_start);
+    if (scn_key_line(s, NULL, "time_refresh") && n < outlen)
+        n += (size_t)snprintf(out + n, outlen - n, " time_refresh=%s", s->time_refresh);
+    if ((scn_key_line(s, NULL, "wallclock") || scn_key_line(s, NULL, "wallclock_nsec")) &&
+        n < outlen)
+        snprintf(out + n, outlen - n, " wallclock=%llu.%09llu",
+                 (unsigned long long)s->wallclock_sec, (unsigned long long)s->wallclock_nsec);
+}
+
+static void put_hv_line(FILE *f, const struct grubcfg_options *o, const struct scenario *clk)
 {
     fputs("    multiboot2 " GRUBCFG_HV_PATH, f);
     const char *args = o->hv_args ? o->hv_args : GRUBCFG_HV_ARGS;
@@ -239,6 +267,9 @@ static void put_hv_line(FILE *f, const struct grubcfg_options *o)
         grubcfg_put_word(f, word);
         args += len;
     }
+    char c[256];
+    clock_args(clk, c, sizeof(c));
+    fputs(c, f);
     fputc('\n', f);
 }
 
@@ -328,7 +359,7 @@ static void put_cfg(FILE *f, const struct scenario *scns, unsigned n,
     if (n > 1) {
         fputc('\n', f);
         put_title(f, "hvsim: all of %u scenarios", n);
-        put_hv_line(f, o);
+        put_hv_line(f, o, &scns[0]); /* make_plan checked that they share one clock */
         for (unsigned i = 0; i < n; i++) {
             fputs("    # ", f);
             put_comment_text(f, scns[i].path);
@@ -342,8 +373,11 @@ static void put_cfg(FILE *f, const struct scenario *scns, unsigned n,
         put_comment_text(f, scns[i].path);
         fputc('\n', f);
         put_sim_only(f, &scns[i]);
+        if (scns[i].nr_texpects)
+            fprintf(f, "# its %u [expect] trace count(s) are checked in the simulator only\n",
+                    scns[i].nr_texpects);
         put_title(f, "hvsim: %s", scns[i].path);
-        put_hv_line(f, o);
+        put_hv_line(f, o, &scns[i]);
         put_domains(f, &scns[i], i, pl);
         fputs("    boot\n}\n", f);
     }
