@@ -119,6 +119,26 @@ replay_fuzz() {
   gcc "${cflags[@]}" -c "$top/coverage/replay-main.c" -o "$out/replay-main.o"
   archive "$out/helpers" libhelpers.a "${helpers[@]}"
   archive "$out/support" libsupport.a "$top"/tests/unit/support/*.c
+  # The uninstrumented copies of core files that the targets call for their own checks
+  # (fuzz/oracle-sources.txt; fuzz/build.sh makes them the same way): without --coverage,
+  # every defined global renamed fz_oracle_*, added to the helpers.
+  local oracle_flags=() f2 base
+  for f2 in "${cflags[@]}"; do [ "$f2" = --coverage ] || oracle_flags+=("$f2"); done
+  if [ -f "$fuzz/oracle-sources.txt" ]; then
+    mkdir -p "$out/oracle"
+    while IFS= read -r s; do
+      case $s in '#'* | '') continue ;; esac
+      base=$(basename "$s" .c)
+      obj="$out/oracle/$base.o"
+      if gcc "${oracle_flags[@]}" -fno-builtin -c "$top/$s" -o "$obj.raw" 2>>"$out/build.log"; then
+        nm -g --defined-only "$obj.raw" | awk 'NF == 3 { print $3 " fz_oracle_" $3 }' >"$obj.syms"
+        objcopy --redefine-syms="$obj.syms" "$obj.raw" "$obj"
+        ar rs "$out/helpers/libhelpers.a" "$obj" 2>>"$out/build.log"
+      else
+        say "warning: $s does not build with gcc (see $out/build.log)"
+      fi
+    done <"$fuzz/oracle-sources.txt"
+  fi
   # shellcheck disable=SC2207
   local pkg=($(pkg-config --libs unicorn capstone))
   local t name corpus c log ok with

@@ -116,8 +116,10 @@ done
 # copies with their own hv_mem, which the target keeps equal to the live one).
 # Built into the core, these calls cost comparison callbacks and counted as
 # coverage of the core although no input made the core run them.
+# The list is fuzz/oracle-sources.txt (coverage/run.sh builds the same copies).
 oracles=()
-for base in mm domain; do
+mapfile -t oracle_bases < <(sed -n 's#^hv/common/\(.*\)\.c$#\1#p' "$ROOT/fuzz/oracle-sources.txt")
+for base in "${oracle_bases[@]}"; do
   oracle=$OBJ/oracle_$base.o
   if stale "$oracle"; then
     # -O2 and no UBSan halve its time; the unit tests run the same functions
