@@ -4,9 +4,9 @@
  * What it checks, with VIRQ_TIMER bound and handled through upcalls:
  * - set_timer_op and VCPUOP_set_singleshot_timer fire once, not before
  *   their deadline and at most slack_us= late (default 20000: the simulator
- *   is within a few us; under QEMU on a loaded host a timer can be 5 ms late); a deadline in the past
- * (also with VCPU_SSHOTTMR_future, which current Xen ignores) makes the event pending before the
- * hypercall returns; 0 and VCPUOP_stop_singleshot_timer cancel; a negative deadline fires after
+ *   is within a few us; under QEMU on a loaded host a timer can be 5 ms late); a deadline in the
+ * past (also with VCPU_SSHOTTMR_future, which current Xen ignores) makes the event pending before
+ * the hypercall returns; 0 and VCPUOP_stop_singleshot_timer cancel; a negative deadline fires after
  * Xen's 100 ms;
  * - the default 10 ms periodic timer, a 1 ms one, -EINVAL below 1 ms, and
  *   VCPUOP_stop_periodic_timer (periodic timers run while the vCPU is on the
