@@ -300,6 +300,9 @@ static size_t near(const char *word, size_t n, const char *cand)
     if (n == 0 || n > 64 || nc > 64)
         return SIZE_MAX;
     size_t limit = nc <= 4 ? 1 : nc <= 8 ? 2 : 3;
+    /* The distance is at least the difference in length: skip the table when that is too much. */
+    if ((n > nc ? n - nc : nc - n) > limit)
+        return SIZE_MAX;
     size_t d = edit_distance(word, n, cand, nc);
     return d <= limit ? d : SIZE_MAX;
 }
@@ -955,8 +958,12 @@ static int parse_value(struct parser *p, struct value *v)
     struct token t;
     if (lex(p, &t))
         return -1;
-    if (t.kind == T_LBRACK)
-        return parse_list(p, &t, v);
+    if (t.kind == T_LBRACK) {
+        int rc = parse_list(p, &t, v);
+        if (rc)
+            value_free(v); /* a list that failed half way owns the items read so far */
+        return rc;
+    }
     return scalar(p, &t, v);
 }
 
