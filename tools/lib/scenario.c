@@ -1816,15 +1816,10 @@ static int parse_pattern(struct parser *p, struct scn_pattern *pat, const char *
         if (stmt_domain(p, &pat->dom))
             return -1;
     }
-    stmt_text(p, start, pat->desc, sizeof(pat->desc));
-    /* desc holds the rest of the line; cut it where the pattern ended. */
-    size_t used = p->pos - start;
-    while (used && (p->buf[start] == ' ' || p->buf[start] == '\t')) {
+    /* The pattern as written: from its first word to where it ended. */
+    while (start < p->pos && (p->buf[start] == ' ' || p->buf[start] == '\t'))
         start++;
-        used--;
-    }
-    if (used < sizeof(pat->desc))
-        show(pat->desc, sizeof(pat->desc), p->buf + start, used);
+    show(pat->desc, sizeof(pat->desc), p->buf + start, p->pos - start);
     return 0;
 }
 
@@ -2110,7 +2105,7 @@ fail_out:
     rc = -1;
 out:
     value_free(&v);
-    if (rc && s->sweeps[s->nr_sweeps].values && &s->sweeps[s->nr_sweeps] == sw) {
+    if (rc && sw == &s->sweeps[s->nr_sweeps]) { /* not counted yet: scn_free won't see it */
         free(sw->values);
         sw->values = NULL;
     }
