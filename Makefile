@@ -23,10 +23,15 @@ run: build
 	$(BUILD)/hvsim run scenarios/*.scn scenarios/harness/*.scn
 
 # A bootable GRUB ISO of the bare-metal build (boot it: tools/qemu-boot $(BUILD)/hvsim.iso).
-# Every bundled scenario in one boot, or the ones named: make iso SCENARIO=scenarios/hello.scn
-SCENARIO ?= $(wildcard scenarios/*.scn)
+# By default every bundled scenario one boot can run (those that need the simulator are left out
+# with a note): a GRUB entry per scenario, and one booting together all the scenarios that share
+# a clock (the default entry). Or the ones named: make iso SCENARIO=scenarios/hello.scn
+ifeq ($(origin SCENARIO),undefined)
+SCENARIO = $(wildcard scenarios/*.scn)
+ISO_SKIP = --skip-sim-only
+endif
 iso: build
-	scripts/mkiso.sh -o $(BUILD)/hvsim.iso --build $(BUILD) $(SCENARIO)
+	scripts/mkiso.sh -o $(BUILD)/hvsim.iso --build $(BUILD) $(ISO_SKIP) $(SCENARIO)
 	@echo "iso: $(BUILD)/hvsim.iso"
 
 # Every test: format, unit tests, scenarios, determinism, freestanding core.

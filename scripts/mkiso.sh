@@ -11,12 +11,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 usage() {
   cat >&2 <<EOF
 usage: scripts/mkiso.sh -o OUT.iso [--build DIR] [--kernel FILE] [--guest-dir DIR]
-                        [--hvsim FILE] [--hv-args "..."] SCENARIO.scn...
+                        [--hvsim FILE] [--hv-args "..."] [--skip-sim-only] SCENARIO.scn...
   --build DIR      where the defaults below come from (default: $root/build)
   --kernel FILE    the hypervisor (default: DIR/hvsim-hv.elf)
   --guest-dir DIR  where guest kernels named in scenarios are found (default: DIR/guests)
   --hvsim FILE     the hvsim command that writes grub.cfg (default: DIR/hvsim)
   --hv-args TEXT   hypervisor command line (default: console=com1 exit=qemu)
+  --skip-sim-only  leave out, with a note, the scenarios that need the simulator (timeline,
+                   sweeps, fuzz knobs) instead of failing on them
+Scenarios with the same clock settings share a combined GRUB entry (the first is the default);
+every scenario also has its own entry.
 EOF
   exit 2
 }
@@ -26,7 +30,7 @@ die() {
   exit 2
 }
 
-out='' build="$root/build" kernel='' guest_dir='' hvsim='' hv_args=()
+out='' build="$root/build" kernel='' guest_dir='' hvsim='' hv_args=() skip=()
 scenarios=()
 while [ $# -gt 0 ]; do
   case $1 in
@@ -36,6 +40,7 @@ while [ $# -gt 0 ]; do
   --guest-dir) [ $# -ge 2 ] || usage; guest_dir=$2; shift 2 ;;
   --hvsim) [ $# -ge 2 ] || usage; hvsim=$2; shift 2 ;;
   --hv-args) [ $# -ge 2 ] || usage; hv_args=(--hv-args "$2"); shift 2 ;;
+  --skip-sim-only) skip=(--skip-sim-only); shift ;;
   -h | --help) usage ;;
   --) shift; scenarios+=("$@"); break ;;
   -*) echo "mkiso: unknown or incomplete option '$1'" >&2; usage ;;
@@ -68,8 +73,9 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/iso/boot/grub"
 
 export HVSIM_GUEST_DIR=$guest_dir
-"$hvsim" grub-cfg "${hv_args[@]}" -o "$tmp/iso/boot/grub/grub.cfg" -- "${scenarios[@]}" || exit 2
-"$hvsim" grub-cfg --files -- "${scenarios[@]}" >"$tmp/files" || exit 2
+"$hvsim" grub-cfg "${hv_args[@]}" "${skip[@]}" -o "$tmp/iso/boot/grub/grub.cfg" -- "${scenarios[@]}" ||
+  exit 2
+"$hvsim" grub-cfg "${skip[@]}" --files -- "${scenarios[@]}" >"$tmp/files" || exit 2
 cp -- "$kernel" "$tmp/iso/boot/hvsim-hv.elf"
 while IFS= read -r f; do
   cp -- "$f" "$tmp/iso/boot/"

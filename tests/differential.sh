@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One scenario in the simulator and under QEMU on the bare-metal build: per domain, the
-# result line and the console (less its `[time] ` lines) must be the same.
+# result line and the console (less its `[time] ` lines) must be the same, and a domain that
+# prints `[time] warning` lines on one side must print them on the other.
 #
 # usage: tests/differential.sh --build DIR [--hvsim FILE] [--kernel FILE] SCENARIO.scn
 # A missing QEMU is a failure, never a skip: the comparison is the point of the test.
@@ -67,10 +68,23 @@ domain_lines() {
   ' "$1"
 }
 
+# `[time] ` lines carry clock readings, which differ between the two (real TSC against virtual
+# TSC); whether a domain printed a clock warning at all must not.
+warnings() {
+  grep -c "^$2| \[time\] warning" "$1" || true
+}
+
 fails=0
 while IFS= read -r name; do
   domain_lines "$tmp/sim.out" "$name" >"$tmp/sim.$name"
   domain_lines "$tmp/qemu.log" "$name" >"$tmp/qemu.$name"
+  ws=$(warnings "$tmp/sim.out" "$name") wq=$(warnings "$tmp/qemu.log" "$name")
+  if [ $((ws > 0)) -ne $((wq > 0)) ]; then
+    echo "differential: $name printed $ws clock warning(s) in the simulator and $wq under QEMU"
+    fails=$((fails + 1))
+  elif [ "$ws" -gt 0 ]; then
+    echo "differential: $name: clock warnings on both sides ($ws in the simulator, $wq under QEMU)"
+  fi
   if diff -u --label "simulator: $name" --label "qemu: $name" "$tmp/sim.$name" "$tmp/qemu.$name" \
     >"$tmp/diff.$name"; then
     echo "differential: $name: same result and $(grep -vc '^hvsim: result ' "$tmp/sim.$name") console lines"

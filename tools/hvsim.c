@@ -57,7 +57,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: hvsim run [options] FILE.scn...\n"
                "       hvsim run [options] --kernel FILE.elf [--extra \"...\"] [--memory MIB]\n"
-               "       hvsim grub-cfg [-o FILE] [--files] [--hv-args \"...\"] FILE.scn...\n"
+               "       hvsim grub-cfg [-o FILE] [--files] [--hv-args \"...\"] [--skip-sim-only] "
+               "FILE.scn...\n"
                "       hvsim check-log LOG FILE.scn...\n"
                "       hvsim replay [--update] [--strict] FILE.rec\n"
                "       hvsim fuzz [--seconds N] [--out DIR] FILE.scn [-- libFuzzer options]\n"
@@ -75,6 +76,7 @@ static void usage(FILE *f)
                "                 (hvsim: result NAME WORD REASON, hvsim: done K/N SUCCESS)\n"
                "grub-cfg: the grub.cfg of a bare-metal ISO booting the scenarios' domains;\n"
                "  --files lists the guest kernels the ISO needs instead, one per line\n"
+               "  --skip-sim-only leaves out (with a note) the scenarios that need the simulator\n"
                "check-log: check a bare-metal serial log against the scenarios' expectations\n"
                "exit: run, check-log: 0 all expectations hold, 1 one does not, 2 bad input;\n"
                "      run --kernel: 0 SUCCESS, 3 SKIP, 4 ERROR, 5 FAILURE, 6 CRASH, 2 bad input\n");
@@ -831,6 +833,8 @@ static int cmd_grub_cfg(int argc, char **argv)
             files = true;
         else if (!strcmp(a, "--hv-args") && i + 1 < argc)
             go.hv_args = argv[++i];
+        else if (!strcmp(a, "--skip-sim-only"))
+            go.skip_sim_only = true;
         else {
             fprintf(stderr, "hvsim: unknown or incomplete option '%s'\n", a);
             return EXIT_INPUT;
@@ -855,6 +859,14 @@ static int cmd_grub_cfg(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "%s\n", err);
         return EXIT_INPUT;
+    }
+    /* A note, once (the ISO script runs this twice: for grub.cfg and for --files). */
+    if (out.skipped && !files) {
+        for (const char *p = out.skipped; *p;) {
+            size_t len = strcspn(p, "\n");
+            fprintf(stderr, "hvsim: left out: %.*s\n", (int)len, p);
+            p += len + (p[len] == '\n');
+        }
     }
     const char *text = files ? out.files : out.cfg;
     FILE *f = out_path ? fopen(out_path, "w") : stdout;

@@ -321,6 +321,88 @@ static void test_kernel_files(void **state)
                    "different files but would both be /boot/hello.elf");
 }
 
+static void test_clock_groups(void **state)
+{
+    /* a and c keep the default clock and boot together; b has its own clock and its own boot,
+     * so it may reuse a name from the other group. */
+    parse(0, "a.scn", "[domain]\nname = \"x\"\nkernel = \"hello.elf\"\nmemory = 16\n");
+    parse(1, "b.scn",
+          "tsc_khz = 3000000\ntime_refresh = \"frozen\"\n"
+          "[domain]\nname = \"x\"\nkernel = \"hello.elf\"\nmemory = 16\n");
+    parse(2, "c.scn", "[domain]\nname = \"y\"\nkernel = \"hello.elf\"\nmemory = 16\n");
+    check_cfg(3, &opts,
+              "# grub.cfg for hvsim's bare-metal build, written by `hvsim grub-cfg` from:\n"
+              "#   a.scn\n"
+              "#   b.scn\n"
+              "#   c.scn\n" HEADER "\n"
+              "menuentry 'hvsim: 2 scenarios with the default clock' {\n"
+              "    multiboot2 /boot/hvsim-hv.elf console=com1 exit=qemu\n"
+              "    # a.scn\n"
+              "    # x: expect SUCCESS\n"
+              "    module2 /boot/hello.elf name=x memory=16M\n"
+              "    # c.scn\n"
+              "    # y: expect SUCCESS\n"
+              "    module2 /boot/hello.elf name=y memory=16M\n"
+              "    boot\n"
+              "}\n"
+              "\n"
+              "# a.scn\n"
+              "menuentry 'hvsim: a.scn' {\n"
+              "    multiboot2 /boot/hvsim-hv.elf console=com1 exit=qemu\n"
+              "    # x: expect SUCCESS\n"
+              "    module2 /boot/hello.elf name=x memory=16M\n"
+              "    boot\n"
+              "}\n"
+              "\n"
+              "# b.scn\n"
+              "menuentry 'hvsim: b.scn' {\n"
+              "    multiboot2 /boot/hvsim-hv.elf console=com1 exit=qemu tsc_khz=3000000 "
+              "time_refresh=frozen\n"
+              "    # x: expect SUCCESS\n"
+              "    module2 /boot/hello.elf name=x memory=16M\n"
+              "    boot\n"
+              "}\n"
+              "\n"
+              "# c.scn\n"
+              "menuentry 'hvsim: c.scn' {\n"
+              "    multiboot2 /boot/hvsim-hv.elf console=com1 exit=qemu\n"
+              "    # y: expect SUCCESS\n"
+              "    module2 /boot/hello.elf name=y memory=16M\n"
+              "    boot\n"
+              "}\n",
+              "./hello.elf\n");
+    /* Within one clock, names still clash. */
+    scn_free(&scns[2]);
+    parse(2, "c.scn", "[domain]\nname = \"x\"\nkernel = \"hello.elf\"\nmemory = 16\n");
+    check_error(3, "c.scn:2: duplicate domain name 'x' (also in a.scn:2)");
+}
+
+static void test_skip_sim_only(void **state)
+{
+    parse(0, "sw.scn",
+          "sweep s = [1, 2]\nseed = $s\n"
+          "[domain]\nname = \"x\"\nkernel = \"hello.elf\"\nmemory = 16\n");
+    parse(1, "ok.scn", "[domain]\nname = \"y\"\nkernel = \"hello.elf\"\nmemory = 16\n");
+    /* Without the option a sweep is an error; with it, it is left out and named. */
+    check_error(2, "sw.scn:1: sweeps need the simulator (not on bare metal)");
+    struct grubcfg_options o = opts;
+    o.skip_sim_only = true;
+    struct grubcfg_output out;
+    assert_int_equal(grubcfg_generate(scns, 2, &o, &out, err, sizeof(err)), 0);
+    assert_string_equal(out.skipped, "sw.scn:1: sweeps need the simulator (not on bare metal)\n");
+    assert_non_null(strstr(out.cfg, "\n# Left out: they need the simulator.\n#   sw.scn\n"));
+    assert_null(strstr(out.cfg, "menuentry 'hvsim: sw.scn'"));
+    assert_non_null(strstr(out.cfg, "menuentry 'hvsim: ok.scn'"));
+    assert_null(strstr(out.cfg, "scenarios with")); /* one booted scenario: no combined entry */
+    grubcfg_free(&out);
+    assert_null(out.skipped);
+    /* Nothing left to boot is an error that says why. */
+    assert_int_equal(grubcfg_generate(scns, 1, &o, &out, err, sizeof(err)), -1);
+    assert_string_equal(err, "no scenario can boot on bare metal (sw.scn:1: sweeps need the "
+                             "simulator (not on bare metal))");
+    assert_null(out.cfg);
+}
+
 static void test_no_scenarios(void **state)
 {
     check_error(0, "no scenario");
@@ -338,6 +420,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kernel_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_scenarios, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clock_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_skip_sim_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,11 @@ struct plan {
     struct kfile *files;
     unsigned nr_files;
     unsigned *kernel_of; /* [scenario * SCN_MAX_DOMAINS + domain] -> index in files */
+    bool *skipped;       /* [scenario]: left out, it needs the simulator (skip_sim_only) */
+    unsigned *group;     /* [scenario]: the first scenario booted with the same clock */
+    unsigned nr_groups;  /* distinct clocks among the scenarios booted */
+    char *skip_text;     /* one "FILE:LINE: reason" line per scenario left out */
+    size_t skip_len;
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -111,20 +116,30 @@ static int resolve(const struct scenario *s, const struct scn_domain *d,
                 d->kernel, looked);
 }
 
+/*
+ * Why s needs the simulator's control of the run (its timeline, sweeps or knobs), as
+ * "FILE:LINE: reason" in why; false when one boot can run it.
+ */
+static bool needs_simulator(const struct scenario *s, char *why, size_t whylen)
+{
+    if (s->nr_actions)
+        return fail(why, whylen, "%s:%u: [timeline] needs the simulator (not on bare metal)",
+                    s->path, s->actions[0].line) != 0;
+    if (s->nr_sweeps)
+        return fail(why, whylen, "%s:%u: sweeps need the simulator (not on bare metal)", s->path,
+                    s->sweeps[0].line) != 0;
+    if (s->nr_knobs)
+        return fail(why, whylen, "%s:%u: fuzz(...) knobs need the simulator (not on bare metal)",
+                    s->path, s->knobs[0].line) != 0;
+    return false;
+}
+
 /* What the bare-metal kernel cannot do is an error here, never a silent difference. */
 static int check_supported(const struct scenario *s, const struct scn_domain *d, char *err,
                            size_t errlen)
 {
-    /* The timeline, trace counts, sweeps and knobs need the simulator's control of the run. */
-    if (s->nr_actions)
-        return fail(err, errlen, "%s:%u: [timeline] needs the simulator (not on bare metal)",
-                    s->path, s->actions[0].line);
-    if (s->nr_sweeps)
-        return fail(err, errlen, "%s:%u: sweeps need the simulator (not on bare metal)", s->path,
-                    s->sweeps[0].line);
-    if (s->nr_knobs)
-        return fail(err, errlen, "%s:%u: fuzz(...) knobs need the simulator (not on bare metal)",
-                    s->path, s->knobs[0].line);
+    if (needs_simulator(s, err, errlen))
+        return -1;
     if (d->nr_modules || d->nr_disks)
         return fail(err, errlen, "%s:%u: '%s' is not supported on bare metal", s->path,
                     scn_key_line(s, d, d->nr_modules ? "modules" : "disk"),
@@ -193,27 +208,60 @@ static void clock_args(const struct scenario *s, char *out, size_t outlen);
 static int make_plan(const struct scenario *scns, unsigned n, const struct grubcfg_options *o,
                      struct plan *pl, char *err, size_t errlen)
 {
-    /* One boot has one clock: scenarios booted together must agree on it. */
-    for (unsigned i = 1; i < n; i++) {
+    unsigned booted = 0;
+    char first_why[2 * PATH_MAX] = "";
+    for (unsigned i = 0; i < n; i++) {
+        char why[2 * PATH_MAX];
+        if (!o->skip_sim_only || !needs_simulator(&scns[i], why, sizeof(why))) {
+            booted++;
+            continue;
+        }
+        pl->skipped[i] = true;
+        if (!first_why[0])
+            snprintf(first_why, sizeof(first_why), "%s", why);
+        size_t len = strlen(why);
+        char *t = realloc(pl->skip_text, pl->skip_len + len + 2);
+        if (!t)
+            return fail(err, errlen, "out of memory");
+        memcpy(t + pl->skip_len, why, len);
+        t[pl->skip_len + len] = '\n';
+        t[pl->skip_len + len + 1] = 0;
+        pl->skip_len += len + 1;
+        pl->skip_text = t;
+    }
+    if (!booted)
+        return fail(err, errlen, "no scenario can boot on bare metal (%s)", first_why);
+    /* One boot has one clock: the scenarios with the same clock are booted together. */
+    for (unsigned i = 0; i < n; i++) {
+        if (pl->skipped[i])
+            continue;
         char a[256], b[256];
-        clock_args(&scns[0], a, sizeof(a));
-        clock_args(&scns[i], b, sizeof(b));
-        if (strcmp(a, b))
-            return fail(err, errlen,
-                        "%s: its clock settings (%s) differ from %s's (%s): one boot has one "
-                        "clock, so build an ISO per scenario (make iso SCENARIO=FILE)",
-                        scns[i].path, b[0] ? b + 1 : "defaults", scns[0].path,
-                        a[0] ? a + 1 : "defaults");
+        clock_args(&scns[i], a, sizeof(a));
+        pl->group[i] = i;
+        for (unsigned j = 0; j < i; j++) {
+            if (pl->skipped[j] || pl->group[j] != j)
+                continue;
+            clock_args(&scns[j], b, sizeof(b));
+            if (!strcmp(a, b)) {
+                pl->group[i] = j;
+                break;
+            }
+        }
+        pl->nr_groups += pl->group[i] == i;
     }
     for (unsigned i = 0; i < n; i++) {
         const struct scenario *s = &scns[i];
+        if (pl->skipped[i])
+            continue;
         for (unsigned j = 0; j < s->nr_domains; j++) {
             const struct scn_domain *d = &s->domains[j];
             if (check_supported(s, d, err, errlen))
                 return -1;
-            /* The combined entry boots everything at once: names are the kernel's keys. */
+            /* A combined entry boots its scenarios at once: names are the kernel's keys. */
             for (unsigned i2 = 0; i2 < i; i2++) {
                 const struct scenario *s2 = &scns[i2];
+                if (pl->skipped[i2] || pl->group[i2] != pl->group[i])
+                    continue;
                 for (unsigned j2 = 0; j2 < s2->nr_domains; j2++) {
                     const struct scn_domain *d2 = &s2->domains[j2];
                     if (!strcmp(d->name, d2->name))
@@ -356,11 +404,38 @@ static void put_cfg(FILE *f, const struct scenario *scns, unsigned n,
           "set timeout=0\n"
           "set default=0\n",
           f);
-    if (n > 1) {
-        fputc('\n', f);
-        put_title(f, "hvsim: all of %u scenarios", n);
-        put_hv_line(f, o, &scns[0]); /* make_plan checked that they share one clock */
+    if (pl->skip_text) {
+        fputs("\n# Left out: they need the simulator.\n", f);
         for (unsigned i = 0; i < n; i++) {
+            if (!pl->skipped[i])
+                continue;
+            fputs("#   ", f);
+            put_comment_text(f, scns[i].path);
+            fputc('\n', f);
+        }
+    }
+    /* One combined entry per clock shared by two or more scenarios, the first one the default. */
+    for (unsigned g = 0; g < n; g++) {
+        if (pl->skipped[g] || pl->group[g] != g)
+            continue;
+        unsigned members = 0;
+        for (unsigned i = g; i < n; i++)
+            members += !pl->skipped[i] && pl->group[i] == g;
+        if (members < 2)
+            continue;
+        fputc('\n', f);
+        if (pl->nr_groups == 1) {
+            put_title(f, "hvsim: all of %u scenarios", members);
+        } else {
+            char c[256];
+            clock_args(&scns[g], c, sizeof(c));
+            put_title(f, "hvsim: %u scenarios with %s", members,
+                      c[0] ? c + 1 : "the default clock");
+        }
+        put_hv_line(f, o, &scns[g]);
+        for (unsigned i = g; i < n; i++) {
+            if (pl->skipped[i] || pl->group[i] != g)
+                continue;
             fputs("    # ", f);
             put_comment_text(f, scns[i].path);
             fputc('\n', f);
@@ -369,6 +444,8 @@ static void put_cfg(FILE *f, const struct scenario *scns, unsigned n,
         fputs("    boot\n}\n", f);
     }
     for (unsigned i = 0; i < n; i++) {
+        if (pl->skipped[i])
+            continue;
         fputs("\n# ", f);
         put_comment_text(f, scns[i].path);
         fputc('\n', f);
@@ -395,9 +472,11 @@ int grubcfg_generate(const struct scenario *scns, unsigned n, const struct grubc
     struct plan pl = {
         .files = calloc((size_t)n * SCN_MAX_DOMAINS, sizeof(struct kfile)),
         .kernel_of = calloc((size_t)n * SCN_MAX_DOMAINS, sizeof(unsigned)),
+        .skipped = calloc(n, sizeof(bool)),
+        .group = calloc(n, sizeof(unsigned)),
     };
     int rc = -1;
-    if (!pl.files || !pl.kernel_of) {
+    if (!pl.files || !pl.kernel_of || !pl.skipped || !pl.group) {
         fail(err, errlen, "out of memory");
         goto done;
     }
@@ -424,6 +503,13 @@ int grubcfg_generate(const struct scenario *scns, unsigned n, const struct grubc
 done:
     free(pl.files);
     free(pl.kernel_of);
+    free(pl.skipped);
+    free(pl.group);
+    if (!rc) {
+        out->skipped = pl.skip_text;
+        pl.skip_text = NULL;
+    }
+    free(pl.skip_text);
     if (rc)
         grubcfg_free(out);
     return rc;
@@ -433,5 +519,6 @@ void grubcfg_free(struct grubcfg_output *out)
 {
     free(out->cfg);
     free(out->files);
-    out->cfg = out->files = NULL;
+    free(out->skipped);
+    out->cfg = out->files = out->skipped = NULL;
 }

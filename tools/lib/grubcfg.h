@@ -2,6 +2,7 @@
 #ifndef HVSIM_TOOLS_GRUBCFG_H
 #define HVSIM_TOOLS_GRUBCFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -26,17 +27,24 @@ struct grubcfg_options {
     /* Where a relative kernel path is looked for after its scenario's own directory. */
     const char *const *search_dirs;
     unsigned nr_search_dirs;
+    /* Leave out the scenarios that need the simulator (timeline, sweeps, knobs) instead of
+     * failing on them; they are named in a comment and in grubcfg_output.skipped. */
+    bool skip_sim_only;
 };
 
 struct grubcfg_output {
-    char *cfg;   /* the whole grub.cfg */
-    char *files; /* the guest kernels the ISO must hold in /boot: one path per line, each once */
+    char *cfg;     /* the whole grub.cfg */
+    char *files;   /* the guest kernels the ISO must hold in /boot: one path per line, each once */
+    char *skipped; /* with skip_sim_only: "FILE:LINE: reason" per scenario left out, or NULL */
 };
 
 /*
- * Build the grub.cfg for n parsed scenarios.  With one scenario the file has
- * one menu entry; with several, the first (default) entry boots every domain
- * of every scenario at once and one entry per scenario follows.
+ * Build the grub.cfg for n parsed scenarios.  Every scenario has its own menu
+ * entry.  One boot has one clock (tsc_khz, tsc_start, time_refresh,
+ * wallclock), so scenarios are grouped by their clock settings: each clock
+ * shared by two or more scenarios gets a combined entry booting all their
+ * domains at once (domain names must differ within it).  The combined entries
+ * come first, so the default entry boots the first scenario's group.
  *
  * Settings that only mean something to the simulator (seed, limit, slice,
  * machine_memory) are written as comments.  Settings the bare-metal kernel
