@@ -192,6 +192,79 @@ static struct domain *alloc_domain_slot(void)
     return NULL;
 }
 
+/*
+ * The multiboot package of cfg's modules (SIF_MULTIBOOT_MOD): the descriptors and their
+ * terminator, the command lines, then each module on a page boundary of the package.  Written
+ * at va when b is set; returns the package's size either way.  An empty module has
+ * mod_end = mod_start - 1 (the last byte is inclusive).
+ */
+static uint64_t module_package(struct build_ctx *b, const struct domain_config *cfg, uint64_t va)
+{
+    unsigned int n = cfg->nr_modules;
+    uint64_t cmd = (uint64_t)(n + 1) * sizeof(struct xen_multiboot_mod_list), data = cmd;
+    for (unsigned int i = 0; i < n; i++)
+        data += (cfg->modules[i].cmdline ? hv_strlen(cfg->modules[i].cmdline) : 0) + 1;
+    for (unsigned int i = 0; i < n; i++) {
+        const struct boot_module *m = &cfg->modules[i];
+        const char *line = m->cmdline ? m->cmdline : "";
+        size_t len = hv_strlen(line);
+        data = (data + PAGE_SIZE - 1) & PAGE_MASK;
+        if (b) {
+            struct xen_multiboot_mod_list e = {
+                .mod_start = (uint32_t)data,
+                .mod_end = (uint32_t)(data + m->len - 1),
+                .cmdline = (uint32_t)cmd,
+            };
+            put_va(b, va + i * sizeof(e), &e, sizeof(e));
+            put_va(b, va + cmd, line, len + 1);
+            put_va(b, va + data, m->data, m->len);
+        }
+        cmd += len + 1;
+        data += m->len;
+    }
+    if (b) {
+        static const struct xen_multiboot_mod_list end;
+        put_va(b, va + n * sizeof(end), &end, sizeof(end));
+    }
+    return data;
+}
+
+/* What the guest finds at mod_start: the ramdisk, the module package, or nothing. */
+static uint64_t boot_payload_len(const struct domain_config *cfg)
+{
+    return cfg->nr_modules ? module_package(NULL, cfg, 0) : cfg->ramdisk_len;
+}
+
+static int check_modules(const struct domain_config *cfg, char *err, size_t errlen)
+{
+    if (!cfg->nr_modules)
+        return 0;
+    if (cfg->ramdisk_len) {
+        hv_snprintf(err, errlen,
+                    "a ramdisk and modules together: a PV domain has one boot module slot");
+        return -XEN_EINVAL;
+    }
+    if (cfg->nr_modules > HV_MAX_BOOT_MODULES || !cfg->modules) {
+        hv_snprintf(err, errlen, "%u modules: at most %d", cfg->nr_modules, HV_MAX_BOOT_MODULES);
+        return -XEN_EINVAL;
+    }
+    for (unsigned int i = 0; i < cfg->nr_modules; i++) {
+        const struct boot_module *m = &cfg->modules[i];
+        if ((m->len && !m->data) || m->len > 0xFFFFFFFFu ||
+            (m->cmdline && hv_strlen(m->cmdline) >= MAX_GUEST_CMDLINE)) {
+            hv_snprintf(err, errlen, "module %u: bad size or a command line of %d bytes or more",
+                        i + 1, MAX_GUEST_CMDLINE);
+            return -XEN_EINVAL;
+        }
+    }
+    /* Offsets in the descriptors are 32-bit. */
+    if (module_package(NULL, cfg, 0) > 0xFFFFFFFFu) {
+        hv_snprintf(err, errlen, "the modules add up to 4 GiB or more");
+        return -XEN_E2BIG;
+    }
+    return 0;
+}
+
 static int check_config(const struct domain_config *cfg, const struct elf_xen_info *info, char *err,
                         size_t errlen)
 {
@@ -227,7 +300,7 @@ static int check_config(const struct domain_config *cfg, const struct elf_xen_in
         hv_snprintf(err, errlen, "command line longer than %d bytes", MAX_GUEST_CMDLINE - 1);
         return -XEN_EINVAL;
     }
-    return 0;
+    return check_modules(cfg, err, errlen);
 }
 
 static void fill_start_info(struct build_ctx *b, const struct elf_xen_info *info,
@@ -239,7 +312,7 @@ static void fill_start_info(struct build_ctx *b, const struct elf_xen_info *info
     hv_strlcpy(si->magic, info->guest_type, sizeof(si->magic));
     si->nr_pages = b->nr_pages;
     si->shared_info = mfn_x(d->shared_info_mfn) << 12;
-    si->flags = 0;
+    si->flags = cfg->nr_modules ? SIF_MULTIBOOT_MOD : 0;
     si->store_mfn = mfn_x(d->store_mfn);
     si->store_evtchn = d->store_port;
     si->console.domU.mfn = mfn_x(d->console_mfn);
@@ -247,8 +320,9 @@ static void fill_start_info(struct build_ctx *b, const struct elf_xen_info *info
     si->pt_base = d->virt_base + (l4_pfn << 12);
     si->nr_pt_frames = l->nr_pt;
     si->mfn_list = l->v_p2m;
-    si->mod_start = cfg->ramdisk_len ? l->v_ramdisk : 0;
-    si->mod_len = cfg->ramdisk_len;
+    uint64_t payload = boot_payload_len(cfg);
+    si->mod_start = payload ? l->v_ramdisk : 0;
+    si->mod_len = payload;
     if (cfg->cmdline)
         hv_strlcpy((char *)si->cmd_line, cfg->cmdline, MAX_GUEST_CMDLINE);
     uint64_t *p2m = pfn_ptr(b, va_to_pfn(b, l->v_p2m));
@@ -302,13 +376,15 @@ static int load_and_map(struct build_ctx *b, const struct domain_config *cfg,
 {
     struct domain *d = b->d;
     struct layout l;
-    int rc = plan_layout(b, info, cfg->ramdisk_len, &l, err, errlen);
+    int rc = plan_layout(b, info, boot_payload_len(cfg), &l, err, errlen);
     if (rc)
         return rc;
     rc = elf_xen_load(cfg->kernel, cfg->kernel_len, info, put_va, b, err, errlen);
     if (rc)
         return rc;
-    if (cfg->ramdisk_len)
+    if (cfg->nr_modules)
+        module_package(b, cfg, l.v_ramdisk);
+    else if (cfg->ramdisk_len)
         put_va(b, l.v_ramdisk, cfg->ramdisk, cfg->ramdisk_len);
     if (info->has_hypercall_page)
         write_hypercall_page(pfn_ptr(b, va_to_pfn(b, info->hypercall_page & PAGE_MASK)));

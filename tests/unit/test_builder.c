@@ -666,6 +666,111 @@ static void test_two_domains_have_disjoint_frames(void **state)
     td_assert_invariants();
 }
 
+/* Build the test image with boot modules (and maybe a ramdisk). */
+static int build_with_modules(const struct boot_module *mods, unsigned int n, const void *ramdisk,
+                              size_t ramdisk_len, struct domain **d, char *err, size_t errlen)
+{
+    size_t len;
+    uint8_t *img = test_image_pv64(&len);
+    struct domain_config cfg = {
+        .name = "mods",
+        .kernel = img,
+        .kernel_len = len,
+        .ramdisk = ramdisk,
+        .ramdisk_len = ramdisk_len,
+        .modules = mods,
+        .nr_modules = n,
+        .memory_kb = TD_MEMORY_KB,
+        .vcpus = 1,
+    };
+    *d = NULL;
+    int rc = domain_build(&cfg, d, err, errlen);
+    free(img);
+    return rc;
+}
+
+static void test_modules_multiboot_package(void **state)
+{
+    fake_machine_init(TD_FRAMES);
+    static uint8_t big[5000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 7 + 1);
+    const struct boot_module mods[] = {
+        {.data = "abc", .len = 3, .cmdline = "one.txt first arg"},
+        {.data = big, .len = sizeof(big), .cmdline = NULL},
+        {.data = NULL, .len = 0, .cmdline = "empty"},
+    };
+    struct domain *d;
+    char err[256] = "";
+    assert_int_equal(build_with_modules(mods, 3, NULL, 0, &d, err, sizeof(err)), 0);
+    struct vcpu *v = &d->vcpus[0];
+    struct start_info *si = start_info_of(d);
+    assert_int_equal(si->flags, SIF_MULTIBOOT_MOD);
+    assert_int_equal(si->mod_start & 0xfff, 0);
+    assert_true(si->mod_start >= TI_LOAD_VA + TI_MEM_PAGES * 4096);
+    assert_true(si->mfn_list >= si->mod_start + si->mod_len);
+
+    /* Descriptors, then the terminator; every address is an offset in the package. */
+    const struct xen_multiboot_mod_list *e = td_ptr(v, si->mod_start);
+    const uint32_t cmd0 = 4 * sizeof(*e);
+    assert_int_equal(e[0].cmdline, cmd0);
+    assert_string_equal((char *)td_ptr(v, si->mod_start + e[0].cmdline), "one.txt first arg");
+    assert_int_equal(e[1].cmdline, cmd0 + 18);
+    assert_string_equal((char *)td_ptr(v, si->mod_start + e[1].cmdline), "");
+    assert_int_equal(e[2].cmdline, cmd0 + 19);
+    assert_string_equal((char *)td_ptr(v, si->mod_start + e[2].cmdline), "empty");
+    assert_int_equal(e[0].mod_start, 4096); /* modules sit on page boundaries */
+    assert_int_equal(e[0].mod_end, 4096 + 2);
+    assert_memory_equal(td_ptr(v, si->mod_start + e[0].mod_start), "abc", 3);
+    assert_int_equal(e[1].mod_start, 8192);
+    assert_int_equal(e[1].mod_end, 8192 + sizeof(big) - 1);
+    for (size_t i = 0; i < sizeof(big); i++)
+        assert_int_equal(*(uint8_t *)td_ptr(v, si->mod_start + e[1].mod_start + i), big[i]);
+    assert_int_equal(e[2].mod_start, 16384); /* empty: its last byte is before its first */
+    assert_int_equal(e[2].mod_end, 16383);
+    assert_int_equal(e[3].mod_start, 0);
+    assert_int_equal(e[3].mod_end, 0);
+    assert_int_equal(e[3].cmdline, 0);
+    assert_int_equal(e[0].pad | e[1].pad | e[2].pad | e[3].pad, 0);
+    assert_int_equal(si->mod_len, 16384);
+    td_assert_invariants();
+}
+
+static void test_modules_refused(void **state)
+{
+    fake_machine_init(TD_FRAMES);
+    uint64_t free0 = hv_mem.free_frames;
+    const struct boot_module one = {.data = "x", .len = 1, .cmdline = "x"};
+    struct boot_module many[HV_MAX_BOOT_MODULES + 1];
+    for (unsigned int i = 0; i <= HV_MAX_BOOT_MODULES; i++)
+        many[i] = one;
+    struct domain *d;
+    char err[256] = "";
+    assert_int_equal(build_with_modules(&one, 1, "rd", 2, &d, err, sizeof(err)), -XEN_EINVAL);
+    assert_string_equal(err,
+                        "a ramdisk and modules together: a PV domain has one boot module slot");
+    assert_int_equal(
+        build_with_modules(many, HV_MAX_BOOT_MODULES + 1, NULL, 0, &d, err, sizeof(err)),
+        -XEN_EINVAL);
+    assert_string_equal(err, "17 modules: at most 16");
+    const struct boot_module no_data = {.data = NULL, .len = 5};
+    assert_int_equal(build_with_modules(&no_data, 1, NULL, 0, &d, err, sizeof(err)), -XEN_EINVAL);
+    const struct boot_module huge = {.data = "x", .len = 0x100000000ull};
+    assert_int_equal(build_with_modules(&huge, 1, NULL, 0, &d, err, sizeof(err)), -XEN_EINVAL);
+    /* 16 modules of 4 GiB - 1 byte each add up to more than the 32-bit offsets can say. */
+    struct boot_module big[2] = {{.data = "x", .len = 0xFFFFFFFFull},
+                                 {.data = "x", .len = 0xFFFFFFFFull}};
+    assert_int_equal(build_with_modules(big, 2, NULL, 0, &d, err, sizeof(err)), -XEN_E2BIG);
+    assert_string_equal(err, "the modules add up to 4 GiB or more");
+    /* A package larger than the domain is a plain out-of-memory, nothing is read past it. */
+    static const char small[1];
+    const struct boot_module toolarge = {.data = small, .len = 64ull << 20};
+    assert_int_equal(build_with_modules(&toolarge, 1, NULL, 0, &d, err, sizeof(err)), -XEN_ENOMEM);
+    assert_null(d);
+    assert_int_equal(hv_mem.free_frames, free0);
+    assert_int_equal(domains_in_use(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -693,6 +798,8 @@ int main(void)
         cmocka_unit_test(test_no_hypercall_page_note_leaves_page_alone),
         cmocka_unit_test(test_destroy_frees_all_frames),
         cmocka_unit_test(test_two_domains_have_disjoint_frames),
+        cmocka_unit_test(test_modules_multiboot_package),
+        cmocka_unit_test(test_modules_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,12 +4,24 @@
 
 #include "hv/sched.h"
 
+/* One boot module: its bytes and its command line (NULL for none). */
+struct boot_module {
+    const void *data;
+    size_t len;
+    const char *cmdline;
+};
+
+#define HV_MAX_BOOT_MODULES 16
+
 struct domain_config {
     const char *name;
     const void *kernel;
     size_t kernel_len;
     const void *ramdisk; /* optional */
     size_t ramdisk_len;
+    /* Or several modules, handed over as one multiboot package (SIF_MULTIBOOT_MOD). */
+    const struct boot_module *modules;
+    unsigned int nr_modules;
     const char *cmdline; /* `extra`; may be NULL */
     uint64_t memory_kb;
     unsigned int vcpus;

@@ -194,6 +194,17 @@ struct start_info {
     xen_ulong_t first_p2m_pfn;
     xen_ulong_t nr_p2m_frames;
 };
+/*
+ * With SIF_MULTIBOOT_MOD, mod_start/mod_len hold a package of modules: an array of these
+ * descriptors at its start, ended by one with mod_start == 0, every address an offset from
+ * the package's start; mod_end is the last byte (inclusive).  (xen-abi.md 3)
+ */
+struct xen_multiboot_mod_list {
+    uint32_t mod_start;
+    uint32_t mod_end;
+    uint32_t cmdline;
+    uint32_t pad;
+};
 #define SIF_PRIVILEGED (1u << 0)
 #define SIF_INITDOMAIN (1u << 1)
 #define SIF_MULTIBOOT_MOD (1u << 2)
