@@ -11,6 +11,7 @@
 
 #include "grubcfg.h"
 #include "machine.h"
+#include "plot.h"
 #include "record.h"
 #include "report.h"
 #include "scenario.h"
@@ -36,7 +37,9 @@ struct options {
     uint64_t seed, limit;
     bool has_seed, has_limit;
     bool disasm, verbose, console, results;
-    const char *record; /* --record FILE */
+    const char *record;            /* --record FILE */
+    const char *plot;              /* --plot FILE */
+    char plot_file[PATH_MAX + 32]; /* this run's SVG: FILE, or FILE-K.svg in a sweep */
     /* Set by `hvsim replay` (not options): run from recorded text, watch every event. */
     const char *scn_text;
     size_t scn_len;
@@ -65,6 +68,8 @@ static void usage(FILE *f)
                "run options:\n"
                "  --trace FILE   write the trace (one line per event) to FILE\n"
                "  --record FILE  write a record (scenario, seed, kernels, every event) for replay\n"
+               "  --plot FILE    draw each domain's guest-observed time against virtual time\n"
+               "                 (SVG); a sweep writes FILE-K.svg for each run K\n"
                "  --disasm       on a crash, show registers and the code around the guest RIP\n"
                "  --console      print every domain's console\n"
                "  --seed N       override the scenario's seed\n"
@@ -411,6 +416,34 @@ static int unmodelled_keys(const struct scenario *s)
     return 0;
 }
 
+/* --plot: the plot sees every event before the timeline does. */
+struct plot_sink {
+    struct tl_state *tl;
+    struct plot *plot;
+};
+
+static int plot_tl_sink(void *user, const struct trace_rec *r, uint64_t now_ns)
+{
+    struct plot_sink *ps = user;
+    plot_event_sink(ps->plot, r, now_ns);
+    return tl_event_sink(ps->tl, r, now_ns);
+}
+
+/* --plot: draw the run and write it to its file (0), or say why not (-1). */
+static int save_plot(struct plot *plot, struct sim_machine *m, const char *label, const char *path,
+                     bool quiet)
+{
+    char err[PATH_MAX + 512];
+    plot_finish(plot, sim_now_ns(m));
+    if (plot_save(plot, path, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    if (!quiet)
+        printf("plot %s: %s\n", label, path);
+    return 0;
+}
+
 /* Run one parsed scenario (one run of its sweep); append its rows. 0, or EXIT_INPUT. */
 static int run_parsed(const struct scenario *s, const char *label, const struct options *o,
                       struct row_store *rs)
@@ -440,15 +473,26 @@ static int run_parsed(const struct scenario *s, const char *label, const struct 
         .wallclock_sec = s->wallclock_sec,
         .wallclock_nsec = (uint32_t)s->wallclock_nsec,
     };
+    static struct plot plot;
+    struct plot_sink ps = {.tl = &tl, .plot = &plot};
+    if (o->plot) {
+        plot_init(&plot, label, &plot_core_probe);
+        cfg.event_sink = plot_tl_sink;
+        cfg.event_user = &ps;
+    }
     struct sim_machine *m = sim_create(&cfg);
-    if (!m)
+    if (!m) {
+        plot_free(&plot);
         return EXIT_INPUT;
+    }
     struct loaded_domain ld[SCN_MAX_DOMAINS] = {0};
     int rc = 0;
     for (unsigned i = 0; i < s->nr_domains && !rc; i++)
         rc = load_domain(m, s, &s->domains[i], &ld[i]);
     if (!rc) {
         tl_bind(&tl, m);
+        for (unsigned i = 0; o->plot && i < s->nr_domains; i++)
+            plot_name_domain(&plot, sim_domain_result(m, i)->domid, s->domains[i].name);
         tl_run(&tl, m);
         for (unsigned i = 0; i < s->nr_domains; i++) {
             const struct scn_domain *sd = &s->domains[i];
@@ -491,10 +535,13 @@ static int run_parsed(const struct scenario *s, const char *label, const struct 
         timeline_rows(s, &tl, label, m, rs);
         if (!o->quiet)
             printf("trace hash %s: 0x%016llx\n", label, (unsigned long long)sim_trace_hash(m));
+        if (o->plot && save_plot(&plot, m, label, o->plot_file, o->quiet))
+            rc = -1;
         if (o->after_run)
             o->after_run(o->sink_user, m, s, ld);
     }
     sim_destroy(m);
+    plot_free(&plot);
     for (unsigned i = 0; i < SCN_MAX_DOMAINS; i++) {
         free(ld[i].kernel);
         free(ld[i].ramdisk);
@@ -564,6 +611,24 @@ static int parse_binding_text(const char *text, struct scn_binding *b, char name
     return 0;
 }
 
+/* --plot's file for run r (0-based) of nruns: FILE, or FILE-K.svg (K = r + 1) in a sweep;
+ * checked for writing. 0, or EXIT_INPUT with a message. */
+static int plot_file_of(struct options *o, uint64_t r, uint64_t nruns)
+{
+    char err[PATH_MAX + 512];
+    size_t cap = sizeof(o->plot_file);
+    if (nruns > 1 ? plot_run_path(o->plot, r + 1, o->plot_file, cap)
+                  : (size_t)snprintf(o->plot_file, cap, "%s", o->plot) >= cap) {
+        fprintf(stderr, "hvsim: %s: file name too long\n", o->plot);
+        return EXIT_INPUT;
+    }
+    if (plot_check_path(o->plot_file, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return EXIT_INPUT;
+    }
+    return 0;
+}
+
 static int run_scenario(const char *file, struct options *o, struct row_store *rs)
 {
     char err[1024];
@@ -621,6 +686,10 @@ static int run_scenario(const char *file, struct options *o, struct row_store *r
                 rc = EXIT_INPUT;
                 break;
             }
+            if (o->plot && (rc = plot_file_of(o, r, last - first))) {
+                scn_free(&s);
+                break;
+            }
             if (pass == 1) {
                 char label[512];
                 size_t n = (size_t)snprintf(label, sizeof(label), "%s", file);
@@ -671,8 +740,20 @@ static int run_kernel(const struct options *o)
                              .trace_path = o->trace,
                              .disasm = o->disasm,
                              .verbose = o->verbose};
+    static struct plot plot;
+    if (o->plot) {
+        if (plot_check_path(o->plot, err, sizeof(err))) {
+            fprintf(stderr, "%s\n", err);
+            free(img);
+            return EXIT_INPUT;
+        }
+        plot_init(&plot, o->kernel, &plot_core_probe);
+        cfg.event_sink = plot_event_sink;
+        cfg.event_user = &plot;
+    }
     struct sim_machine *m = sim_create(&cfg);
     if (!m) {
+        plot_free(&plot);
         free(img);
         return EXIT_INPUT;
     }
@@ -689,9 +770,12 @@ static int run_kernel(const struct options *o)
     if (sim_add_domain(m, &dc, err, sizeof(err))) {
         fprintf(stderr, "%s: %s\n", o->kernel, err);
         sim_destroy(m);
+        plot_free(&plot);
         free(img);
         return EXIT_INPUT;
     }
+    if (o->plot)
+        plot_name_domain(&plot, sim_domain_result(m, 0)->domid, name);
     sim_run(m);
     const struct sim_domain_result *r = sim_domain_result(m, 0);
     print_console(name, r);
@@ -713,7 +797,10 @@ static int run_kernel(const struct options *o)
         printf("hvsim: done %d/1 SUCCESS\n", !strcmp(sw, "SUCCESS"));
     }
     int code = r->crashed ? XTF_CRASH : xtf_code(word);
+    if (o->plot && save_plot(&plot, m, name, o->plot, false))
+        code = EXIT_INPUT;
     sim_destroy(m);
+    plot_free(&plot);
     free(img);
     return code;
 }
@@ -727,6 +814,8 @@ static int parse_options(int argc, char **argv, struct options *o, int *first_fi
             o->trace = argv[++i];
         else if (!strcmp(a, "--record") && has_next)
             o->record = argv[++i];
+        else if (!strcmp(a, "--plot") && has_next)
+            o->plot = argv[++i];
         else if (!strcmp(a, "--kernel") && has_next)
             o->kernel = argv[++i];
         else if (!strcmp(a, "--extra") && has_next)
@@ -1314,6 +1403,10 @@ int main(int argc, char **argv)
     }
     if (!nfiles) {
         usage(stderr);
+        return EXIT_INPUT;
+    }
+    if (o.plot && nfiles > 1) {
+        fprintf(stderr, "hvsim: --plot takes one scenario file (a sweep writes FILE-K.svg)\n");
         return EXIT_INPUT;
     }
     if ((o.trace || o.record) && nfiles > 1) {
