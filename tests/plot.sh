@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # hvsim run --plot: a well-formed SVG of the nsec-lastnsec run with its warnings marked, the
-# same bytes from two runs, a run the plot does not change, sweeps, and file errors.
+# same bytes from two runs (and as the README's picture), a run the plot does not change,
+# sweeps, and file errors.
 # Usage: plot.sh HVSIM GUEST_DIR SOURCE_DIR
 set -uo pipefail
-hvsim=$1 guests=$(realpath "$2") src=$(realpath "$3")
+hvsim=$(realpath "$1") guests=$(realpath "$2") src=$(realpath "$3")
 export HVSIM_GUEST_DIR=$guests
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -81,6 +82,15 @@ check sweep-no-plain-file test ! -e "$tmp/s.svg"
 check sweep-well-formed well_formed "$tmp/s-$runs.svg"
 "$hvsim" run --run 2 --plot "$tmp/r.svg" "$sweep" >/dev/null 2>&1
 check run-k-one-file cmp -s "$tmp/r.svg" "$tmp/s-2.svg"
+
+# The README's picture is this run's plot, byte for byte.
+(cd "$src" && "$hvsim" run --plot "$tmp/readme.svg" scenarios/nsec-lastnsec.scn >/dev/null 2>&1)
+if cmp -s "$tmp/readme.svg" "$src/docs/img/nsec-lastnsec.svg"; then
+  ok readme-picture
+else
+  fail "readme-picture: docs/img/nsec-lastnsec.svg is not what hvsim draws now; in the source
+     tree: build/hvsim run --plot docs/img/nsec-lastnsec.svg scenarios/nsec-lastnsec.scn"
+fi
 
 # --kernel: the domain is named after the kernel.
 "$hvsim" run --plot "$tmp/k.svg" --kernel "$guests/hello.elf" >/dev/null 2>&1
