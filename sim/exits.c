@@ -69,7 +69,7 @@ static void after_core(struct sim_vcpu *sv, unsigned int adj)
         UC_CHECK(uc_reg_write(sv->uc, UC_X86_REG_RIP, &until));
         return;
     }
-    cpu_write_regs(sv, resume_rip(sv->v->regs.rip, adj));
+    cpu_write_changed_regs(sv, resume_rip(sv->v->regs.rip, adj));
 }
 
 /* A shut-down domain's vCPU can still reach a hook before the run ends: just leave. */
@@ -296,6 +296,7 @@ void cpu_run_slice(struct sim_vcpu *sv, uint64_t stop_at)
         }
         sv->exit = SIM_EXIT_NONE;
         before = sv->insns;
+        m->uc_runs++;
         err = uc_emu_start(sv->uc, v->regs.rip, SIM_UNTIL, 0, 0);
         handle_exit(sv, err);
 

@@ -234,6 +234,11 @@ uint64_t sim_insns(const struct sim_machine *m)
     return m->insns;
 }
 
+uint64_t sim_uc_runs(const struct sim_machine *m)
+{
+    return m->uc_runs;
+}
+
 uint64_t sim_trace_hash(const struct sim_machine *m)
 {
     return m->trace_hash;

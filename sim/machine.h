@@ -134,6 +134,9 @@ unsigned int sim_nr_domains(const struct sim_machine *m);
 const struct sim_domain_result *sim_domain_result(struct sim_machine *m, unsigned int idx);
 /* Guest instructions executed by the whole machine. */
 uint64_t sim_insns(const struct sim_machine *m);
+/* Times the machine entered Unicorn (uc_emu_start calls, the CPL-switch stub's included):
+ * a cost figure for make bench; deterministic, but not part of the trace. */
+uint64_t sim_uc_runs(const struct sim_machine *m);
 /* 64-bit FNV-1a over every trace line: equal for equal runs. */
 uint64_t sim_trace_hash(const struct sim_machine *m);
 void sim_destroy(struct sim_machine *m);

@@ -71,6 +71,7 @@ struct sim_vcpu {
     bool in_stub;    /* running the iretq stub (cpu.c switch_cpl), not guest code */
     bool stub_fault; /* the stub's iretq raised an exception: cs/ss refused */
     uint16_t eng_cs, eng_ss, eng_ds, eng_es, eng_fs, eng_gs; /* selectors loaded in uc */
+    uint64_t eng_regs[20]; /* what the last cpu_save_regs read, in cpu.c's batch order */
     int cs_mode;         /* CS_MODE_64 or CS_MODE_32: the code mode at entry (instruction counts) */
     uint64_t last_block; /* the previous block (address, size, count): loops skip the table */
     uint32_t last_size, last_count;
@@ -147,6 +148,7 @@ struct sim_machine {
     struct sim_vcpu *current; /* vCPU inside uc_emu_start, or NULL */
     uint64_t insns;           /* guest instructions executed by the whole machine */
     uint64_t idle_cycles;     /* virtual time skipped while every vCPU waited */
+    uint64_t uc_runs;         /* uc_emu_start calls (sim_uc_runs) */
     uint64_t trace_hash;
     FILE *trace;
     csh cs64, cs32;
@@ -182,6 +184,8 @@ void cpu_load_gdt(struct sim_vcpu *sv);
 void cpu_save_regs(struct sim_vcpu *sv);
 /* v->regs -> engine, except selectors, with RIP = rip. */
 void cpu_write_regs(struct sim_vcpu *sv, uint64_t rip);
+/* From a hook, after cpu_save_regs: only what differs from what that read (RIP as given). */
+void cpu_write_changed_regs(struct sim_vcpu *sv, uint64_t rip);
 /* v->regs -> engine before a run, through the CPL-switch stub if CS/SS/DS/ES changed.
  * false: the CPU refused v->regs.cs/ss. */
 bool cpu_load_regs(struct sim_vcpu *sv);
