@@ -74,8 +74,11 @@ printf 'sweep n = [1, 2]\nseed = $n\n'"$dom"'vcpus = 9\n' "$guests/hello.elf" >"
 printf 'sweep s = [1, 0]\nslice = $s\n'"$dom" "$guests/hello.elf" >"$tmp/sweepzero.scn"
 printf 'slice = fuzz(10..20)\n'"$dom"'[expect]\ncount hypercall console_io >= 100\n' \
   "$guests/hello.elf" >"$tmp/knob.scn"
-expect modules-unmodelled 2 "modules.scn:5: domain 'h': 'modules' is not modelled by the simulator yet" -- \
-  "$hvsim" run "$tmp/modules.scn"
+expect modules-missing 2 "modules.scn:5: module 1: .*a.bin" -- "$hvsim" run "$tmp/modules.scn"
+printf "$dom"'modules = ["%s"]\nramdisk = "%s"\n' "$guests/hello.elf" "$guests/hello.elf" \
+  "$guests/hello.elf" >"$tmp/modrd.scn"
+expect modules-and-ramdisk 2 "domain 'h': a ramdisk and modules together" -- \
+  "$hvsim" run "$tmp/modrd.scn"
 expect disk-unmodelled 2 "disk.scn:5: domain 'h': 'disk' is not modelled by the simulator yet" -- \
   "$hvsim" run "$tmp/disk.scn"
 expect timeline-unbound-port 1 "timeline +no errors +0/1 ran .*line 6: port 40 of domain 'h' is not bound" -- \

@@ -27,6 +27,8 @@ enum { XTF_SUCCESS = 0, XTF_SKIP = 3, XTF_ERROR = 4, XTF_FAILURE = 5, XTF_CRASH 
 struct loaded_domain {
     void *kernel, *ramdisk;
     size_t kernel_len, ramdisk_len;
+    void *module_data[SCN_MAX_MODULES];
+    struct boot_module modules[SCN_MAX_MODULES];
 };
 
 struct options {
@@ -241,12 +243,29 @@ static int load_domain(struct sim_machine *m, const struct scenario *s, const st
             return -1;
         }
     }
+    /* A modules entry is "PATH [ARGS]": the file, and the whole entry as its command line. */
+    for (unsigned i = 0; i < sd->nr_modules; i++) {
+        const char *e = sd->modules[i];
+        char file[PATH_MAX];
+        snprintf(file, sizeof(file), "%.*s", (int)strcspn(e, " \t"), e);
+        resolve_kernel(s->dir, file, path, sizeof(path));
+        ld->module_data[i] = read_file(path, &ld->modules[i].len, err, sizeof(err));
+        if (!ld->module_data[i]) {
+            fprintf(stderr, "%s:%u: module %u: %s\n", s->path, scn_key_line(s, sd, "modules"),
+                    i + 1, err);
+            return -1;
+        }
+        ld->modules[i].data = ld->module_data[i];
+        ld->modules[i].cmdline = e;
+    }
     struct domain_config dc = {
         .name = sd->name,
         .kernel = ld->kernel,
         .kernel_len = ld->kernel_len,
         .ramdisk = ld->ramdisk,
         .ramdisk_len = ld->ramdisk_len,
+        .modules = ld->modules,
+        .nr_modules = sd->nr_modules,
         .cmdline = sd->extra,
         .memory_kb = sd->memory_mib * 1024,
         .vcpus = sd->vcpus,
@@ -397,20 +416,17 @@ static void timeline_rows(const struct scenario *s, const struct tl_state *tl, c
     }
 }
 
-/* modules and disk parse, but nothing in the machine provides them yet: refuse loudly. */
+/* disk parses, but nothing in the machine provides it yet: refuse loudly. */
 static int unmodelled_keys(const struct scenario *s)
 {
     for (unsigned i = 0; i < s->nr_domains; i++) {
         const struct scn_domain *d = &s->domains[i];
-        const char *key = d->nr_modules ? "modules" : d->nr_disks ? "disk" : NULL;
-        if (!key)
+        if (!d->nr_disks)
             continue;
         fprintf(stderr,
-                "%s:%u: domain '%s': '%s' is not modelled by the simulator yet (%s); "
-                "remove it to run this scenario\n",
-                s->path, scn_key_line(s, d, key), d->name, key,
-                d->nr_modules ? "one boot module: use 'ramdisk'"
-                              : "no block backend; guests see no disks");
+                "%s:%u: domain '%s': 'disk' is not modelled by the simulator yet (no block "
+                "backend; guests see no disks); remove it to run this scenario\n",
+                s->path, scn_key_line(s, d, "disk"), d->name);
         return -1;
     }
     return 0;
@@ -545,6 +561,8 @@ static int run_parsed(const struct scenario *s, const char *label, const struct 
     for (unsigned i = 0; i < SCN_MAX_DOMAINS; i++) {
         free(ld[i].kernel);
         free(ld[i].ramdisk);
+        for (unsigned j = 0; j < SCN_MAX_MODULES; j++)
+            free(ld[i].module_data[j]);
     }
     return rc ? EXIT_INPUT : 0;
 }
