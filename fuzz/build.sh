@@ -143,6 +143,7 @@ compile cov "$ROOT/tools/lib/scenario.c" scenario.o -I "$ROOT/tools/lib"
 compile nocov "$ROOT/fuzz/fuzz_hypercall.c" fuzz_hypercall.o "${inc_core[@]}"
 compile nocov "$ROOT/fuzz/hc_machine.c" hc_machine.o "${inc_core[@]}"
 compile nocov "$ROOT/fuzz/hc_step.c" hc_step.o "${inc_core[@]}"
+compile nocov "$ROOT/fuzz/hc_plant.c" hc_plant.o "${inc_core[@]}"
 compile harness "$ROOT/fuzz/fuzz_elf.c" fuzz_elf.o "${inc_core[@]}"
 compile harness "$ROOT/fuzz/fuzz_scenario.c" fuzz_scenario.o -I "$ROOT/tools/lib"
 echo "$flags_now" >"$OBJ/.flags"
@@ -162,7 +163,7 @@ link() {
 }
 
 machine=("$OBJ/fuzz_arch.o" "$OBJ/test_image.o" "${core_objs[@]}")
-link hypercall_fuzzer "$OBJ/fuzz_hypercall.o" "$OBJ/hc_machine.o" "$OBJ/hc_step.o" \
+link hypercall_fuzzer "$OBJ/fuzz_hypercall.o" "$OBJ/hc_machine.o" "$OBJ/hc_step.o" "$OBJ/hc_plant.o" \
   "${oracles[@]}" "${machine[@]}"
 link elf_fuzzer "$OBJ/fuzz_elf.o" "${machine[@]}"
 link scenario_fuzzer "$OBJ/fuzz_scenario.o" "$OBJ/scenario.o"

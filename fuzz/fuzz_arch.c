@@ -79,6 +79,14 @@ void fz_touched_clear(void)
     fz.nr_touched = 0;
 }
 
+void fz_touch(uint64_t m)
+{
+    if (!fz.touched[m]) {
+        fz.touched[m] = 1;
+        fz.touch_at[fz.nr_touched++] = (uint32_t)m;
+    }
+}
+
 void *arch_mfn_to_virt(mfn_t mfn)
 {
     uint64_t m = mfn_x(mfn);
@@ -89,10 +97,7 @@ void *arch_mfn_to_virt(mfn_t mfn)
     if (fz.track) {
         if (fz.on_touch)
             fz.on_touch(m);
-        if (!fz.touched[m]) {
-            fz.touched[m] = 1;
-            fz.touch_at[fz.nr_touched++] = (uint32_t)m;
-        }
+        fz_touch(m);
     }
     return fz.ram + m * PAGE_SIZE;
 }

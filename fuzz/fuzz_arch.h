@@ -60,6 +60,8 @@ void fz_machine_init(uint64_t nr_frames);
 void fz_core_reset(void);
 /* Forget which frames were touched. */
 void fz_touched_clear(void);
+/* Record frame m as touched, as arch_mfn_to_virt does (for a write the target makes itself). */
+void fz_touch(uint64_t m);
 
 /* An oracle failed: print why and abort, so libFuzzer keeps the input. */
 __attribute__((noreturn, format(printf, 1, 2))) void fz_die(const char *fmt, ...);

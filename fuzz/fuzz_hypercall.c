@@ -187,8 +187,12 @@ static bool fails_atomically(uint64_t nr, const uint64_t a[5])
     }
 }
 
-/* `syscall` with the PV ABI's registers: a hypercall in kernel mode, a bounce in user mode. */
-static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5])
+/*
+ * `syscall` with the PV ABI's registers: a hypercall in kernel mode, a
+ * bounce in user mode. `flags` (HC_STEP_*): what the hypercall (a
+ * multicall: its entries) may change.
+ */
+static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5], unsigned flags)
 {
     struct cpu_user_regs *r = &v->regs;
     hc_changed_outside_step(di); /* the guest loads the registers */
@@ -200,7 +204,8 @@ static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5])
     r->r8 = a[4];
     r->rip += 2; /* the machines hand the core the address after the syscall */
     bool kernel = v->kernel_mode;
-    hc_begin_step(di, kernel ? hypercall_name((unsigned int)nr) : "user-mode syscall");
+    hc_begin_step(di, kernel ? hypercall_name((unsigned int)nr) : "user-mode syscall",
+                  kernel ? flags : 0);
     hv_entry_syscall(v);
     bool changed = hc_end_step();
     if (!kernel)
@@ -257,7 +262,7 @@ static void step(struct cursor *c)
         uint64_t nr = get_n(c, 1);
         get_args(c, hd, a);
         if (!c->short_read && v)
-            do_syscall(di, v, nr, a);
+            do_syscall(di, v, nr, a, hc_hypercall_flags(nr));
         return;
     }
     case S_MULTI: {
@@ -276,7 +281,8 @@ static void step(struct cursor *c)
         if (refused)
             return;
         const uint64_t m[5] = {MULTI_VA, count, 0, 0, 0};
-        do_syscall(di, v, __HYPERVISOR_multicall, m);
+        /* (What the list asks for says little: an entry may rewrite the ones after it.) */
+        do_syscall(di, v, __HYPERVISOR_multicall, m, hc_hypercall_flags(__HYPERVISOR_multicall));
         return;
     }
     case S_BLOB: {
@@ -314,7 +320,7 @@ static void step(struct cursor *c)
         uint32_t ec = (uint32_t)get_n(c, 4);
         if (c->short_read || !v || !exception_delivered(vec))
             return;
-        hc_begin_step(di, "exception");
+        hc_begin_step(di, "exception", 0);
         hv_entry_exception(v, vec, ec);
         hc_end_step();
         return;
@@ -326,12 +332,9 @@ static void step(struct cursor *c)
         if (c->short_read || !v)
             return;
         /* A consistent MMU faults only where the tables refuse (no stale shadow here). */
-        fz.track = false;
-        uint64_t x = hc_translate(v, va, access, &maddr);
-        fz.track = true;
-        if (!(x & MM_XLAT_FAULT))
+        if (!(hc_translate(v, va, access, &maddr) & MM_XLAT_FAULT))
             return;
-        hc_begin_step(di, "page fault");
+        hc_begin_step(di, "page fault", 0);
         hv_entry_page_fault(v, va, access);
         hc_end_step();
         return;
@@ -344,7 +347,7 @@ static void step(struct cursor *c)
         v->regs.rax = leaf;
         v->regs.rcx = sub;
         v->regs.rip += 2;
-        hc_begin_step(di, "cpuid");
+        hc_begin_step(di, "cpuid", 0);
         hv_entry_cpuid(v);
         hc_end_step();
         return;
@@ -357,7 +360,7 @@ static void step(struct cursor *c)
         if (c->short_read || port >= HV_NR_EVTCHN || d->evtchn[port].state != ECS_INTERDOMAIN ||
             d->evtchn[port].backend == EVB_NONE)
             return;
-        hc_begin_step(di, "backend notify");
+        hc_begin_step(di, "backend notify", 0);
         evtchn_backend_send(d, port);
         hc_end_step();
         return;
@@ -365,7 +368,7 @@ static void step(struct cursor *c)
     case S_RING: {
         char buf[CONSOLE_RING_OUT_BYTES];
         const char *why = NULL;
-        hc_begin_step(di, "console ring drain");
+        hc_begin_step(di, "console ring drain", 0);
         int n = console_ring_consume(hd->d, buf, &why);
         hc_end_step();
         if (!(n >= 0 && n <= CONSOLE_RING_OUT_BYTES) &&
@@ -378,7 +381,7 @@ static void step(struct cursor *c)
         if (c->short_read)
             return;
         fz.tsc += ticks << 8;
-        hc_begin_step(-1, "time");
+        hc_begin_step(-1, "time", 0);
         sched_run_timers();
         hc_end_step();
         return;
@@ -393,6 +396,7 @@ static void step(struct cursor *c)
             return;
         /* The guest maps its shared_info writable (as Linux does) and writes it. */
         hc_changed_outside_step(di);
+        hc_guest_writes(hd->shinfo_mfn);
         memcpy(fz.ram + hd->shinfo_mfn * PAGE_SIZE + off, bytes, len);
         return;
     }

@@ -16,23 +16,45 @@ struct hc_state {
     size_t ft_bytes, m2p_bytes;
 
     /*
-     * Baselines: the state as last verified, which the next step is
-     * compared with. Each points into the snapshot until something changes
-     * it. A domain whose state may have changed without a comparison (it
-     * acted, or its guest wrote registers or memory) is "stale" and gets a
-     * fresh baseline before a step by someone else is checked against it.
+     * Baselines: the state as last verified, which later steps are
+     * compared with.
+     *
+     * The frame table and the M2P: ft_base and m2p_base are buffers equal
+     * to the snapshot at the start of an input; only memory-management
+     * steps may change them (hc_step.c), and they are compared after those
+     * and at the end of the input. The entries that changed since the
+     * restore (ft_dirty, both tables) are all the restore copies back.
      */
-    const struct page_info *ft_base;
-    struct page_info *ft_buf;
-    const uint64_t *m2p_base;
-    uint64_t *m2p_buf;
+    struct page_info *ft_base;
+    uint64_t *m2p_base;
+    uint32_t *ft_dirty;
+    uint8_t *ft_dirty_map;
+    size_t nr_ft_dirty;
+    bool ft_all_dirty; /* the exhausted start replaced the whole table */
     uint64_t free_frames_expected;
+
+    /*
+     * A domain's state (struct domain but its trap tables and the vCPUs
+     * never brought up) and shared_info point into the snapshot until
+     * something changes them. A domain whose state may have changed
+     * without a comparison (it acted, or its guest wrote registers or
+     * memory) is "stale" and gets a fresh baseline before a step by
+     * someone else is checked against it.
+     *
+     * The trap tables (vcpu.trap_ctxt, 4 KiB a vCPU, most of a domain's
+     * state) change only in set_trap_table: they have their own baseline,
+     * taken after a step of the domain that ran it and compared before the
+     * next one and at the end of the input.
+     */
     struct {
         const struct domain *base;
         struct domain buf;
         const uint8_t *si_base; /* its shared_info frame */
         uint8_t *si_buf;
         bool stale;
+        const struct domain *traps_base; /* only vcpus[].trap_ctxt is meaningful */
+        struct domain traps_buf;
+        bool traps_dirty; /* the live trap tables may differ from the snapshot */
     } dom[HC_NR_DOMS];
 
     /*
@@ -48,11 +70,16 @@ static inline uint8_t *hc_frame(uint8_t *ram, uint64_t mfn)
     return ram + mfn * PAGE_SIZE;
 }
 
-/* Domain state as the checks see it: everything but the vCPUs never brought up. */
+/* Domain state as the checks see it: everything but the trap tables and unused vCPUs. */
 void hc_dom_copy(struct domain *dst, const struct domain *src);
 bool hc_dom_equal(const struct domain *a, const struct domain *b);
+/* The trap tables of the vCPUs of d (a domain's max_vcpus). */
+void hc_traps_copy(struct domain *dst, const struct domain *src);
+bool hc_traps_equal(const struct domain *a, const struct domain *b);
 /* A stale domain's live state becomes its baseline (it was checked as the actor). */
 void hc_rebase(int i);
+/* The index of hc_doms whose domain is d (aborts for another domain). */
+int hc_dom_index(const struct domain *d);
 
 /* mm_check_invariants of the uninstrumented copy of mm.c, on the live frame table. */
 int hc_check_invariants(char *why, size_t whylen);
@@ -61,6 +88,16 @@ int hc_check_invariants(char *why, size_t whylen);
 void hc_verify_unchanged(int i);
 /* hc_step.c: hook the fake machine; forget the step in progress (restore). */
 void hc_step_init(void);
-void hc_step_reset(void);
+void hc_step_reset(bool all);
+
+/*
+ * hc_plant.c: the oracles' self-test. With FUZZ_PLANT=NAME the target plants
+ * one fault, as if the core had made it, in the first step it fits (see
+ * fuzz/oracle-selftest.sh, which checks that an oracle reports each).
+ */
+void hc_plant_init(void);
+extern const char *hc_plant_name; /* NULL: nothing planted (fuzzing) */
+void hc_plant_in_step(int actor, unsigned flags);
+void hc_plant_reset(void); /* a new input: plant again */
 
 #endif

@@ -46,7 +46,6 @@ void fz_oracle_mm_init(uint64_t nr_frames, void *meta, const uint64_t *reserved,
 int fz_oracle_mm_check_invariants(char *why, size_t whylen);
 bool fz_oracle_vcpu_runnable(const struct vcpu *v);
 int fz_oracle_copy_from_guest(struct vcpu *v, void *dst, uint64_t gva, size_t len);
-int fz_oracle_copy_to_guest(struct vcpu *v, uint64_t gva, const void *src, size_t len);
 uint64_t fz_oracle_mm_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr);
 
 int hc_check_invariants(char *why, size_t whylen)
@@ -60,57 +59,124 @@ bool hc_runnable(const struct vcpu *v)
     return fz_oracle_vcpu_runnable(v);
 }
 
+/*
+ * The guest's own accesses. They walk its page tables (reads, which nobody
+ * needs to know about) and read or write the frames they reach: only a
+ * written frame is recorded, as modified (hc_guest_writes).
+ */
 int hc_guest_read(struct vcpu *v, void *dst, uint64_t va, size_t len)
 {
     fz_oracle_hv_mem = hv_mem;
-    return fz_oracle_copy_from_guest(v, dst, va, len);
+    bool track = fz.track;
+    fz.track = false;
+    int rc = fz_oracle_copy_from_guest(v, dst, va, len);
+    fz.track = track;
+    return rc;
 }
 
+/* copy_to_guest, page by page as the core does it (a fault part way keeps what was written). */
 int hc_guest_write(struct vcpu *v, uint64_t va, const void *src, size_t len)
 {
     fz_oracle_hv_mem = hv_mem;
-    return fz_oracle_copy_to_guest(v, va, src, len);
+    const uint8_t *b = src;
+    if (va + len < va)
+        return -XEN_EFAULT;
+    bool track = fz.track;
+    fz.track = false;
+    int rc = 0;
+    while (len) {
+        uint64_t maddr;
+        if (fz_oracle_mm_translate(v, va, ACCESS_WRITE, &maddr)) {
+            rc = -XEN_EFAULT;
+            break;
+        }
+        size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+        if (chunk > len)
+            chunk = len;
+        hc_guest_writes(maddr >> PAGE_SHIFT);
+        fz_memcpy(fz.ram + maddr, b, chunk);
+        b += chunk;
+        va += chunk;
+        len -= chunk;
+    }
+    fz.track = track;
+    return rc;
 }
 
 uint64_t hc_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr)
 {
     fz_oracle_hv_mem = hv_mem;
-    return fz_oracle_mm_translate(v, va, access, maddr);
+    bool track = fz.track;
+    fz.track = false;
+    uint64_t x = fz_oracle_mm_translate(v, va, access, maddr);
+    fz.track = track;
+    return x;
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Domain state: everything but the vCPUs never brought up (max_vcpus onwards).
+ * Domain state: everything but the trap tables and the vCPUs never brought up (max_vcpus
+ * onwards). The trap tables (4 KiB of each 5 KiB vCPU) have their own baseline.
  */
 
-static size_t dom_head(void)
-{
-    return offsetof(struct domain, vcpus);
-}
-
-static size_t dom_tail(void)
-{
-    return offsetof(struct domain, vcpus) + sizeof(((struct domain *)0)->vcpus);
-}
+#define DOM_HEAD offsetof(struct domain, vcpus)
+#define DOM_TAIL (offsetof(struct domain, vcpus) + sizeof(((struct domain *)0)->vcpus))
+#define VCPU_TRAPS offsetof(struct vcpu, trap_ctxt)
+#define VCPU_TRAPS_END (VCPU_TRAPS + sizeof(((struct vcpu *)0)->trap_ctxt))
 
 void hc_dom_copy(struct domain *dst, const struct domain *src)
 {
-    fz_memcpy(dst, src, dom_head());
-    fz_memcpy(dst->vcpus, src->vcpus, src->max_vcpus * sizeof(struct vcpu));
-    fz_memcpy((uint8_t *)dst + dom_tail(), (const uint8_t *)src + dom_tail(),
-              sizeof(struct domain) - dom_tail());
+    fz_memcpy(dst, src, DOM_HEAD);
+    for (unsigned k = 0; k < src->max_vcpus; k++) {
+        uint8_t *d = (uint8_t *)&dst->vcpus[k];
+        const uint8_t *s = (const uint8_t *)&src->vcpus[k];
+        fz_memcpy(d, s, VCPU_TRAPS);
+        fz_memcpy(d + VCPU_TRAPS_END, s + VCPU_TRAPS_END, sizeof(struct vcpu) - VCPU_TRAPS_END);
+    }
+    fz_memcpy((uint8_t *)dst + DOM_TAIL, (const uint8_t *)src + DOM_TAIL,
+              sizeof(struct domain) - DOM_TAIL);
 }
 
 bool hc_dom_equal(const struct domain *a, const struct domain *b)
 {
-    return !fz_memcmp(a, b, dom_head()) &&
-           !fz_memcmp(a->vcpus, b->vcpus, a->max_vcpus * sizeof(struct vcpu)) &&
-           !fz_memcmp((const uint8_t *)a + dom_tail(), (const uint8_t *)b + dom_tail(),
-                      sizeof(struct domain) - dom_tail());
+    if (fz_memcmp(a, b, DOM_HEAD) ||
+        fz_memcmp((const uint8_t *)a + DOM_TAIL, (const uint8_t *)b + DOM_TAIL,
+                  sizeof(struct domain) - DOM_TAIL))
+        return false;
+    for (unsigned k = 0; k < a->max_vcpus; k++) {
+        const uint8_t *x = (const uint8_t *)&a->vcpus[k], *y = (const uint8_t *)&b->vcpus[k];
+        if (fz_memcmp(x, y, VCPU_TRAPS) ||
+            fz_memcmp(x + VCPU_TRAPS_END, y + VCPU_TRAPS_END, sizeof(struct vcpu) - VCPU_TRAPS_END))
+            return false;
+    }
+    return true;
+}
+
+void hc_traps_copy(struct domain *dst, const struct domain *src)
+{
+    for (unsigned k = 0; k < src->max_vcpus; k++)
+        fz_memcpy(dst->vcpus[k].trap_ctxt, src->vcpus[k].trap_ctxt,
+                  sizeof(src->vcpus[k].trap_ctxt));
+}
+
+bool hc_traps_equal(const struct domain *a, const struct domain *b)
+{
+    for (unsigned k = 0; k < a->max_vcpus; k++)
+        if (fz_memcmp(a->vcpus[k].trap_ctxt, b->vcpus[k].trap_ctxt, sizeof(a->vcpus[k].trap_ctxt)))
+            return false;
+    return true;
 }
 
 static const struct domain *snap_dom(int i)
 {
     return &hcs.snap_hv.domains[hc_doms[i].d - hv.domains];
+}
+
+int hc_dom_index(const struct domain *d)
+{
+    for (int i = 0; i < HC_NR_DOMS; i++)
+        if (hc_doms[i].d == d)
+            return i;
+    fz_die("hook called for a domain the fuzzer did not build");
 }
 
 void hc_rebase(int i)
@@ -133,20 +199,42 @@ void hc_changed_outside_step(int di)
 void hc_start_exhausted(void)
 {
     fz_memcpy(hv_mem.frame_table, hcs.snap_ft_exhausted, hcs.ft_bytes);
+    fz_memcpy(hcs.ft_base, hcs.snap_ft_exhausted, hcs.ft_bytes);
     hv_mem.free_frames = hcs.snap_free_exhausted;
-    hcs.ft_base = hcs.snap_ft_exhausted;
     hcs.free_frames_expected = hcs.snap_free_exhausted;
+    hcs.ft_all_dirty = true;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * Snapshot and restore
  */
 
+/* The frame table and M2P entries the input changed (all of them after the exhausted start). */
+static void restore_frame_table(bool all)
+{
+    if (all || hcs.ft_all_dirty) {
+        fz_memcpy(hv_mem.frame_table, hcs.snap_ft, hcs.ft_bytes);
+        fz_memcpy(hcs.ft_base, hcs.snap_ft, hcs.ft_bytes);
+        fz_memcpy(hv_mem.m2p, hcs.snap_m2p, hcs.m2p_bytes);
+        fz_memcpy(hcs.m2p_base, hcs.snap_m2p, hcs.m2p_bytes);
+    } else {
+        for (size_t i = 0; i < hcs.nr_ft_dirty; i++) {
+            uint32_t m = hcs.ft_dirty[i];
+            hv_mem.frame_table[m] = hcs.ft_base[m] = hcs.snap_ft[m];
+            hv_mem.m2p[m] = hcs.m2p_base[m] = hcs.snap_m2p[m];
+        }
+    }
+    for (size_t i = 0; i < hcs.nr_ft_dirty; i++)
+        hcs.ft_dirty_map[hcs.ft_dirty[i]] = 0;
+    hcs.nr_ft_dirty = 0;
+    hcs.ft_all_dirty = false;
+}
+
 void hc_restore(bool all)
 {
     /*
      * A touched frame not marked modified was only read: every step that
-     * reached it found it equal to its snapshot content (hc_end_step), and
+     * reached it found it equal to its snapshot content (hc_step.c), and
      * the guest did not touch it. After an abandoned step nothing was
      * compared, so everything touched goes back.
      */
@@ -160,23 +248,24 @@ void hc_restore(bool all)
     fz_touched_clear();
     for (int i = 0; i < HC_NR_DOMS; i++) {
         uint64_t m = hc_doms[i].shinfo_mfn;
-        bool changed = all || hcs.dom[i].stale || hcs.dom[i].base != snap_dom(i);
+        const struct domain *snap = snap_dom(i);
+        bool changed = all || hcs.dom[i].stale || hcs.dom[i].base != snap;
         /* shared_info is written through the builder's pointer, not arch_mfn_to_virt. */
         if (changed || hcs.dom[i].si_base != hc_frame(hcs.snap_ram, m))
             fz_memcpy(hc_frame(fz.ram, m), hc_frame(hcs.snap_ram, m), PAGE_SIZE);
         if (changed)
-            hc_dom_copy(hc_doms[i].d, snap_dom(i));
-        hcs.dom[i].base = snap_dom(i);
+            hc_dom_copy(hc_doms[i].d, snap);
+        /* Trap tables no set_trap_table changed were compared with the snapshot's. */
+        if (all || hcs.dom[i].traps_dirty)
+            hc_traps_copy(hc_doms[i].d, snap);
+        hcs.dom[i].base = snap;
         hcs.dom[i].si_base = hc_frame(hcs.snap_ram, m);
         hcs.dom[i].stale = false;
+        hcs.dom[i].traps_base = snap;
+        hcs.dom[i].traps_dirty = false;
     }
-    if (all || hcs.ft_base != hcs.snap_ft)
-        fz_memcpy(hv_mem.frame_table, hcs.snap_ft, hcs.ft_bytes);
-    if (all || hcs.m2p_base != hcs.snap_m2p)
-        fz_memcpy(hv_mem.m2p, hcs.snap_m2p, hcs.m2p_bytes);
+    restore_frame_table(all);
     hv_mem = hcs.snap_mem;
-    hcs.ft_base = hcs.snap_ft;
-    hcs.m2p_base = hcs.snap_m2p;
     hcs.free_frames_expected = hcs.snap_mem.free_frames;
     /* The core's clock state (its next periodic refresh) moves only when time did. */
     if (fz.tsc != TSC0) {
@@ -186,7 +275,7 @@ void hc_restore(bool all)
     hv.current = hcs.snap_hv.current;
     fz.con_in = NULL;
     fz.con_in_len = 0;
-    hc_step_reset();
+    hc_step_reset(all);
 }
 
 void hc_full_check(void)
@@ -303,8 +392,12 @@ void hc_machine_init(void)
     fz_memcpy(hcs.snap_ft_exhausted, hv_mem.frame_table, hcs.ft_bytes);
     hcs.snap_free_exhausted = hv_mem.free_frames;
 
-    hcs.ft_buf = xalloc(hcs.ft_bytes);
-    hcs.m2p_buf = xalloc(hcs.m2p_bytes);
+    hcs.ft_base = xalloc(hcs.ft_bytes);
+    fz_memcpy(hcs.ft_base, hcs.snap_ft, hcs.ft_bytes);
+    hcs.m2p_base = xalloc(hcs.m2p_bytes);
+    fz_memcpy(hcs.m2p_base, hcs.snap_m2p, hcs.m2p_bytes);
+    hcs.ft_dirty = xalloc(HC_NR_FRAMES * sizeof(*hcs.ft_dirty));
+    hcs.ft_dirty_map = xalloc(HC_NR_FRAMES);
     for (int i = 0; i < HC_NR_DOMS; i++)
         hcs.dom[i].si_buf = xalloc(PAGE_SIZE);
     hcs.modified = xalloc(HC_NR_FRAMES);

@@ -43,8 +43,18 @@ void hc_full_check(void);
  * A step: the core runs for one guest exit (actor = index into hc_doms) or
  * for the machine itself (actor -1, time passing). hc_end_step checks
  * everything the step could have broken and aborts with a reason if it did.
+ *
+ * `flags` says what the step may change besides the actor's state and
+ * data frames; whatever a step may not change is compared lazily (before
+ * the next step that may, and at the end of the input), so most steps
+ * cost no comparison of the frame table or of page tables at all.
  */
-void hc_begin_step(int actor, const char *what);
+#define HC_STEP_MM 1u    /* may change the actor's frame-table and M2P entries, page tables, */
+                         /* base pointers and GDTs: the memory-management hypercalls */
+#define HC_STEP_TRAPS 2u /* may change the actor's trap tables: set_trap_table */
+void hc_begin_step(int actor, const char *what, unsigned flags);
+/* Which of the HC_STEP_* a hypercall needs (in a multicall: its entries' together). */
+unsigned hc_hypercall_flags(uint64_t nr);
 /* After the last step of an input (not abandoned): the checks deferred until then. */
 void hc_end_input(void);
 /* Returns whether memory state (the frame table, a vCPU's page tables or GDT) changed. */
@@ -79,6 +89,8 @@ bool hc_runnable(const struct vcpu *v);
 /* The guest reads or writes its memory through its page tables (copy_{from,to}_guest). */
 int hc_guest_read(struct vcpu *v, void *dst, uint64_t va, size_t len);
 int hc_guest_write(struct vcpu *v, uint64_t va, const void *src, size_t len);
+/* The guest is about to write frame mfn by other means (its shared_info, mapped writable). */
+void hc_guest_writes(uint64_t mfn);
 /* mm_translate: would the guest's access fault? */
 uint64_t hc_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr);
 

@@ -15,23 +15,33 @@
 #include "public/xen.h"
 
 /*
- * Oracles after every step (hc_end_step), beyond the sanitizers and the
- * hypervisor's own assertions (arch_panic aborts):
- *   - frames the step reached that the acting domain does not own (another
- *     domain's, free or the hypervisor's) are unchanged;
- *   - frame-table and M2P entries of such frames are unchanged, and no
- *     frame changed owner; no frame was allocated or freed;
+ * Oracles, beyond the sanitizers and the hypervisor's own assertions
+ * (arch_panic aborts):
+ *   - frames a step reached that the acting domain does not own (another
+ *     domain's, free or the hypervisor's) are unchanged, and so are the
+ *     actor's page tables unless the step is a memory-management one;
+ *   - frame-table and M2P entries change only in memory-management steps
+ *     and only the actor's; no frame changes owner, none is allocated or
+ *     freed;
  *   - the other domain's state and shared_info are unchanged (verified
- *     before it acts again, or at the end of the input);
- *   - mm_check_invariants returns 0, and every frame's ref_count is the
- *     number of page-table entries naming it (both run when the frame table,
- *     a page-table frame or a vCPU's base pointers or GDT changed: otherwise
- *     their answer cannot have changed);
+ *     before it acts again, or at the end of the input); trap tables
+ *     change only in set_trap_table, base pointers and GDTs only in
+ *     memory-management steps;
+ *   - after a memory-management step that changed something,
+ *     mm_check_invariants returns 0 and every frame's ref_count is the
+ *     number of page-table entries naming it;
  *   - every vCPU that is up runs in ring 3 without IOPL, has a kernel page
  *     table, and a user one when in user mode; a shut-down domain has all
  *     vCPUs down; a vCPU that stopped being runnable was descheduled;
  * and for every hypercall the trace reports (multicall entries too): the
  * result is >= 0 or a Xen errno, and it names the acting domain.
+ *
+ * What a step may not change is not compared after it but lazily: before
+ * the next step that may change it and at the end of the input (a message
+ * then names the range of steps, which the minimised input narrows to one).
+ * Most steps are not memory management: they cost no comparison of the
+ * frame table, the M2P or page tables, whose frames are compared once for
+ * all the steps that reached them.
  */
 
 #define NO_ACTOR 0xFFFE /* owner of no frame: not a domid, DOMID_XEN or DOMID_FREE */
@@ -44,19 +54,58 @@
  * second. Past a budget the input is abandoned: what it did before was
  * checked, the rest would repeat the same code.
  */
+#define NONE UINT32_MAX /* no step: nothing waits for a comparison */
 
 jmp_buf hc_budget_jmp;
 
+/* The steps of this input, for messages that name one or a range. */
+#define LOG_STEPS 4096
+static struct {
+    const char *what;
+    int dom; /* -1: the machine */
+} steplog[LOG_STEPS];
+static uint32_t nr_steps, cur; /* steps begun; the current (or last) one */
+
+static const char *step_desc(char *buf, size_t n, uint32_t i)
+{
+    if (i >= LOG_STEPS)
+        snprintf(buf, n, "step %u", i + 1);
+    else if (steplog[i].dom < 0)
+        snprintf(buf, n, "step %u (%s by the machine)", i + 1, steplog[i].what);
+    else
+        snprintf(buf, n, "step %u (%s by d%d)", i + 1, steplog[i].what, steplog[i].dom);
+    return buf;
+}
+
+/* "step 3 (xen_version by d1)" or "one of steps 3 (...) to 5 (...)". */
+static const char *blame(char *buf, size_t n, uint32_t from, uint32_t to)
+{
+    char a[96], b[96];
+    if (from == to)
+        return step_desc(buf, n, from);
+    snprintf(buf, n, "one of steps %s to %s", step_desc(a, sizeof(a), from),
+             step_desc(b, sizeof(b), to));
+    return buf;
+}
+
 /* The step being checked. */
-#define NO_PRE (-1) /* the baseline is the snapshot */
 static struct {
     bool active;
     int actor; /* index into hc_doms, -1: the machine itself */
     uint16_t actor_dom;
+    unsigned flags; /* HC_STEP_* */
     const char *what;
+    /* Memory-management steps: frames compared after the step, and the actor's data frames. */
     uint32_t frames[HC_NR_FRAMES];
-    int16_t pre[HC_NR_FRAMES]; /* index into pool, or NO_PRE */
-    unsigned nr_frames, nr_pool;
+    int16_t pre[HC_NR_FRAMES]; /* pool slot or NO_PRE */
+    bool changed[HC_NR_FRAMES];
+    unsigned nr_frames;
+    uint32_t own[HC_NR_FRAMES];
+    unsigned nr_own;
+    /* Frame-table entries the step changed, and what they were. */
+    uint32_t ft_chg[HC_NR_FRAMES];
+    struct page_info ft_old[HC_NR_FRAMES];
+    unsigned nr_ft_chg;
     uint8_t desched[HC_NR_DOMS], runnable_before[HC_NR_DOMS];
     struct {
         uint64_t table, user_table;
@@ -64,14 +113,33 @@ static struct {
         uint64_t gdt_frames[16];
     } refs[HC_NR_DOMS][HV_MAX_VCPUS];
 } st;
+
 /* Steps by others since each domain last acted or was verified. */
 static struct {
-    unsigned nr_steps;
-    const char *first, *last;
-    uint16_t last_dom;
+    uint32_t from, last; /* NONE: none */
 } others[HC_NR_DOMS];
-static uint8_t *pool;   /* pre-images of frames whose baseline is not the snapshot */
-static uint32_t *stamp; /* per frame: the step that last reached it */
+/* First step since the frame table and M2P, and each domain's trap tables, were verified. */
+static uint32_t ft_from, traps_from[HC_NR_DOMS];
+
+/*
+ * Frames reached by steps that may not change them (not memory
+ * management): compared before the next memory-management step, before
+ * their owner's guest or a step of their owner may write them, and at the
+ * end of the input. Their content before is the snapshot's (NO_PRE) or a
+ * copy in the pool.
+ */
+#define NOT_PENDING (-2)
+#define NO_PRE (-1)
+static int16_t pend_pre[HC_NR_FRAMES];
+static uint32_t pend_first[HC_NR_FRAMES], pend_last[HC_NR_FRAMES];
+static uint32_t pend_list[HC_NR_FRAMES];
+static unsigned pend_n;
+
+/* Pre-images: each slot is taken at a frame's first touch in a step, so the budget bounds them. */
+#define POOL_SLOTS (BUDGET_TOUCHES + 1)
+static uint8_t *pool;
+static unsigned nr_pool;
+static uint32_t *stamp; /* per frame: the step that last reached it (epoch) */
 static uint32_t epoch;
 static unsigned long budget_touches, budget_hypercalls;
 
@@ -80,47 +148,92 @@ static bool is_pt(const struct page_info *pg)
     return pg->type >= PGT_l1 && pg->type <= PGT_l4 && pg->type_count;
 }
 
-static int dom_index(const struct domain *d)
+static const uint8_t *pre_image(int16_t pre, uint64_t mfn)
 {
-    for (int i = 0; i < HC_NR_DOMS; i++)
-        if (hc_doms[i].d == d)
-            return i;
-    fz_die("hook called for a domain the fuzzer did not build");
+    return pre == NO_PRE ? hc_frame(hcs.snap_ram, mfn) : pool + (size_t)pre * PAGE_SIZE;
 }
 
-/* ---------------------------------------------------------------------------------------------
- * Hooks from the fake machine
- */
+/* The frame's content now, if it may differ from the snapshot. */
+static int16_t take_pre_image(uint64_t mfn, const struct page_info *pg)
+{
+    /* shared_info is written through a pointer the builder kept: never trust the snapshot. */
+    if (!hcs.modified[mfn] && !(pg->flags & PGF_xen_heap))
+        return NO_PRE;
+    if (nr_pool >= POOL_SLOTS)
+        fz_die("pre-image pool full (%u frames): more first touches than the budget allows",
+               nr_pool);
+    int16_t pre = (int16_t)nr_pool++;
+    fz_memcpy(pool + (size_t)pre * PAGE_SIZE, hc_frame(fz.ram, mfn), PAGE_SIZE);
+    return pre;
+}
+
+/* A pending frame must still be what it was; it stops being pending. */
+static void settle(uint64_t mfn)
+{
+    int16_t pre = pend_pre[mfn];
+    pend_pre[mfn] = NOT_PENDING;
+    if (!fz_memcmp(hc_frame(fz.ram, mfn), pre_image(pre, mfn), PAGE_SIZE))
+        return;
+    char b[256];
+    const struct page_info *pg = &hcs.ft_base[mfn];
+    fz_die("%s wrote frame 0x%llx (owner 0x%x, %s), which none of them may change",
+           blame(b, sizeof(b), pend_first[mfn], pend_last[mfn]), (unsigned long long)mfn, pg->owner,
+           is_pt(pg) ? "a page table" : "not the actor's");
+}
+
+static void settle_all(void)
+{
+    for (unsigned i = 0; i < pend_n; i++)
+        if (pend_pre[pend_list[i]] != NOT_PENDING)
+            settle(pend_list[i]);
+    pend_n = 0;
+}
+
+void hc_guest_writes(uint64_t mfn)
+{
+    if (pend_pre[mfn] != NOT_PENDING)
+        settle(mfn); /* what the steps did to it, before its guest changes it */
+    hcs.modified[mfn] = 1;
+    fz_touch(mfn);
+}
 
 /*
- * First time a step reaches a frame. Foreign frames (not the actor's) must
- * come out unchanged; the actor's page tables are watched because a change
- * there is a reason to run mm_check_invariants. Both need their content
- * from before the step: the snapshot, or a pre-image if it may differ.
+ * First time a step reaches a frame. The actor's data frames may change;
+ * anything else (foreign frames, page tables) is compared with its content
+ * from before: after the step if it is a memory-management step (a change
+ * to the actor's page tables is then allowed, and a reason to check the
+ * invariants), later otherwise (it may not change at all).
  */
 static void first_touch(uint64_t mfn)
 {
     const struct page_info *pg = &hv_mem.frame_table[mfn];
-    bool foreign = pg->owner != st.actor_dom;
-    if (!foreign && !is_pt(pg)) {
-        hcs.modified[mfn] = 1; /* the actor's data: may change, nobody checks */
+    if (pg->owner == st.actor_dom && !is_pt(pg)) {
+        if (pend_pre[mfn] != NOT_PENDING)
+            settle(mfn); /* reached by others before: the actor may write it now */
+        hcs.modified[mfn] = 1;
+        if (st.flags & HC_STEP_MM)
+            st.own[st.nr_own++] = (uint32_t)mfn; /* it may become a page table */
         return;
     }
-    int16_t pre = NO_PRE;
-    /* shared_info is written through a pointer the builder kept: never trust the snapshot. */
-    if (hcs.modified[mfn] || (pg->flags & PGF_xen_heap)) {
-        pre = (int16_t)st.nr_pool++; /* room for every frame: each comes here once a step */
-        fz_memcpy(pool + (size_t)pre * PAGE_SIZE, hc_frame(fz.ram, mfn), PAGE_SIZE);
+    if (!(st.flags & HC_STEP_MM)) {
+        if (pend_pre[mfn] == NOT_PENDING) {
+            pend_pre[mfn] = take_pre_image(mfn, pg);
+            pend_first[mfn] = cur;
+            pend_list[pend_n++] = (uint32_t)mfn;
+        }
+        pend_last[mfn] = cur;
+        return;
     }
+    /* (No frame is pending here: the step started by comparing them all.) */
     st.frames[st.nr_frames] = (uint32_t)mfn;
-    st.pre[st.nr_frames++] = pre;
+    st.pre[st.nr_frames++] = take_pre_image(mfn, pg);
 }
 
 static void on_touch(uint64_t mfn)
 {
     if (!st.active) {
-        /* The guest (the target acting for it) reads or writes its memory. */
-        hcs.modified[mfn] = 1;
+        /* The core outside a step (the target's own calls): the frame may be written. */
+        hc_guest_writes(mfn);
         return;
     }
     if (++budget_touches > BUDGET_TOUCHES)
@@ -142,6 +255,24 @@ uint64_t hc_hash(uint64_t h, const void *p, size_t n)
     return h;
 }
 
+unsigned hc_hypercall_flags(uint64_t nr)
+{
+    switch (nr) {
+    case __HYPERVISOR_mmu_update:
+    case __HYPERVISOR_set_gdt:
+    case __HYPERVISOR_update_descriptor:
+    case __HYPERVISOR_update_va_mapping:
+    case __HYPERVISOR_mmuext_op:
+        return HC_STEP_MM;
+    case __HYPERVISOR_set_trap_table:
+        return HC_STEP_TRAPS;
+    case __HYPERVISOR_multicall:
+        return HC_STEP_MM | HC_STEP_TRAPS; /* a list in guest memory may hold anything */
+    default:
+        return 0;
+    }
+}
+
 static void on_trace(const struct trace_rec *r)
 {
     if (!st.active)
@@ -157,7 +288,7 @@ static void on_trace(const struct trace_rec *r)
         /* Time passing: a timer may send an event (VIRQ_TIMER) and so raise an upcall. */
         if (r->kind != TR_EVENT && r->kind != TR_UPCALL)
             fz_die("%s: trace record kind %u while no domain acted", st.what, r->kind);
-        (void)dom_index(domain_by_id(r->dom));
+        (void)hc_dom_index(domain_by_id(r->dom));
         return;
     }
     if (r->dom != st.actor_dom)
@@ -175,6 +306,11 @@ static void on_trace(const struct trace_rec *r)
     if (r->nr != __HYPERVISOR_iret && !fz_result_valid((long)r->result))
         fz_die("%s: hypercall %u (%s) returned %lld, neither >= 0 nor a Xen errno", st.what, r->nr,
                hypercall_name(r->nr), (long long)r->result);
+    /* The target said what the step may change from the hypercalls it asked for. */
+    if (r->nr != __HYPERVISOR_multicall && (hc_hypercall_flags(r->nr) & ~st.flags))
+        fz_die("%s: hypercall %u (%s) ran in a step not marked for it (flags %u; the target's "
+               "decoding is wrong)",
+               st.what, r->nr, hypercall_name(r->nr), st.flags);
     if (hc_trace_steps)
         fprintf(stderr, "  d%u %s(0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx) = %lld\n", r->dom,
                 hypercall_name(r->nr), (unsigned long long)r->args[0],
@@ -186,7 +322,7 @@ static void on_trace(const struct trace_rec *r)
 static void on_deschedule(struct vcpu *v)
 {
     if (st.active)
-        st.desched[dom_index(v->domain)] |= (uint8_t)(1u << v->vcpu_id);
+        st.desched[hc_dom_index(v->domain)] |= (uint8_t)(1u << v->vcpu_id);
 }
 
 static void check_ring_result(struct domain *d, int n, const char *why)
@@ -212,6 +348,72 @@ static void on_backend_notify(struct domain *d, uint32_t port, unsigned int back
 void hc_budget_reset(void)
 {
     budget_touches = budget_hypercalls = 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Lazy comparisons: what the steps since the last one may not have changed
+ */
+
+/* The frame table and M2P are still their baselines (no step since ft_from may change them). */
+static void verify_frame_table(void)
+{
+    if (ft_from == NONE)
+        return;
+    uint32_t from = ft_from;
+    ft_from = NONE;
+    if (!fz_memcmp(hv_mem.frame_table, hcs.ft_base, hcs.ft_bytes) &&
+        !fz_memcmp(hv_mem.m2p, hcs.m2p_base, hcs.m2p_bytes))
+        return;
+    char b[256];
+    for (uint64_t m = 0; m < HC_NR_FRAMES; m++) {
+        const struct page_info *a = &hcs.ft_base[m], *n = &hv_mem.frame_table[m];
+        if (fz_memcmp(a, n, sizeof(*a)))
+            fz_die("%s changed the frame-table entry of frame 0x%llx (owner 0x%x -> 0x%x, type "
+                   "%u/%u -> %u/%u, refs %u -> %u), which none of them may change",
+                   blame(b, sizeof(b), from, cur), (unsigned long long)m, a->owner, n->owner,
+                   a->type, a->type_count, n->type, n->type_count, a->ref_count, n->ref_count);
+        if (hv_mem.m2p[m] != hcs.m2p_base[m])
+            fz_die("%s changed the M2P entry of frame 0x%llx (owner 0x%x), which none of them may "
+                   "change",
+                   blame(b, sizeof(b), from, cur), (unsigned long long)m, a->owner);
+    }
+}
+
+/* Domain i's trap tables are still their baseline. */
+static void verify_traps(int i)
+{
+    if (traps_from[i] == NONE)
+        return;
+    uint32_t from = traps_from[i];
+    traps_from[i] = NONE;
+    if (hc_traps_equal(hc_doms[i].d, hcs.dom[i].traps_base))
+        return;
+    char b[256];
+    fz_die("%s changed the trap table of d%u (only its own set_trap_table may)",
+           blame(b, sizeof(b), from, cur), hc_doms[i].d->domid);
+}
+
+/*
+ * Domain i must still be what it was when it last acted (or was last
+ * verified): the steps by the others since then may not have changed its
+ * state or its shared_info.
+ */
+void hc_verify_unchanged(int i)
+{
+    if (others[i].from == NONE)
+        return;
+    const struct domain *d = hc_doms[i].d;
+    const char *what = NULL;
+    if (!hc_dom_equal(d, hcs.dom[i].base))
+        what = "the state";
+    else if (fz_memcmp(hc_frame(fz.ram, hc_doms[i].shinfo_mfn), hcs.dom[i].si_base, PAGE_SIZE))
+        what = "the shared_info";
+    if (what) {
+        char b[256];
+        fz_die("%s changed %s of d%u", blame(b, sizeof(b), others[i].from, others[i].last), what,
+               d->domid);
+    }
+    others[i].from = NONE;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -244,41 +446,30 @@ static bool refs_changed(int i)
     return false;
 }
 
-/*
- * Domain i must still be what it was when it last acted (or was last
- * verified): the steps by the others since then may not have changed its
- * state or its shared_info.
- */
-void hc_verify_unchanged(int i)
-{
-    if (!others[i].nr_steps)
-        return;
-    const struct domain *d = hc_doms[i].d;
-    const char *what = NULL;
-    if (!hc_dom_equal(d, hcs.dom[i].base))
-        what = "the state";
-    else if (fz_memcmp(hc_frame(fz.ram, hc_doms[i].shinfo_mfn), hcs.dom[i].si_base, PAGE_SIZE))
-        what = "the shared_info";
-    if (what && others[i].nr_steps == 1)
-        fz_die("%s by d%u changed %s of d%u", others[i].last, others[i].last_dom, what, d->domid);
-    if (what)
-        fz_die("one of %u steps by others (from %s to %s by d%u) changed %s of d%u (the "
-               "minimised input names the step)",
-               others[i].nr_steps, others[i].first, others[i].last, others[i].last_dom, what,
-               d->domid);
-    others[i].nr_steps = 0;
-}
-
-void hc_begin_step(int actor, const char *what)
+void hc_begin_step(int actor, const char *what, unsigned flags)
 {
     if (++epoch == 0) {
         memset(stamp, 0, HC_NR_FRAMES * sizeof(*stamp));
         epoch = 1;
     }
+    /* What the steps before it may not have changed and it may: compared now. */
+    if (flags & HC_STEP_MM) {
+        settle_all();
+        nr_pool = 0;
+        verify_frame_table();
+    }
+    if (flags & HC_STEP_TRAPS)
+        verify_traps(actor);
+    cur = nr_steps++;
+    if (cur < LOG_STEPS) {
+        steplog[cur].what = what;
+        steplog[cur].dom = actor >= 0 ? hc_doms[actor].d->domid : -1;
+    }
     st.actor = actor;
     st.actor_dom = actor >= 0 ? hc_doms[actor].d->domid : NO_ACTOR;
+    st.flags = actor >= 0 ? flags : 0;
     st.what = what;
-    st.nr_frames = st.nr_pool = 0;
+    st.nr_frames = st.nr_own = st.nr_ft_chg = 0;
     for (int i = 0; i < HC_NR_DOMS; i++) {
         struct domain *d = hc_doms[i].d;
         bool mine = actor < 0 || i == actor;
@@ -294,9 +485,9 @@ void hc_begin_step(int actor, const char *what)
                 st.runnable_before[i] |= (uint8_t)(1u << k);
     }
     if (hc_trace_steps && actor < 0)
-        fprintf(stderr, "step: %s (the machine)\n", what);
+        fprintf(stderr, "step %u: %s (the machine)\n", cur + 1, what);
     else if (hc_trace_steps)
-        fprintf(stderr, "step: %s by d%u\n", what, st.actor_dom);
+        fprintf(stderr, "step %u: %s by d%u\n", cur + 1, what, st.actor_dom);
     st.active = true;
 }
 
@@ -329,15 +520,17 @@ static void check_vcpus(int i)
     }
 }
 
-/* 1. Frames the step reached: foreign ones unchanged. Returns: did a watched page table change? */
+/*
+ * 1. A memory-management step: the frames it reached that are not the
+ * actor's are unchanged. Returns: did one of the actor's page tables change?
+ */
 static bool check_frames(void)
 {
     bool pt_changed = false;
     for (unsigned i = 0; i < st.nr_frames; i++) {
         uint64_t m = st.frames[i];
-        const uint8_t *before =
-            st.pre[i] == NO_PRE ? hc_frame(hcs.snap_ram, m) : pool + (size_t)st.pre[i] * PAGE_SIZE;
-        if (!fz_memcmp(hc_frame(fz.ram, m), before, PAGE_SIZE))
+        st.changed[i] = fz_memcmp(hc_frame(fz.ram, m), pre_image(st.pre[i], m), PAGE_SIZE) != 0;
+        if (!st.changed[i])
             continue;
         if (hcs.ft_base[m].owner != st.actor_dom)
             fz_die("%s by d%u wrote frame 0x%llx, owned by 0x%x", st.what, st.actor_dom,
@@ -348,15 +541,28 @@ static bool check_frames(void)
     return pt_changed;
 }
 
-/* 2. Frame table and M2P: only the actor's entries may change, never an owner. */
+static void ft_mark(uint64_t m)
+{
+    if (!hcs.ft_dirty_map[m]) {
+        hcs.ft_dirty_map[m] = 1;
+        hcs.ft_dirty[hcs.nr_ft_dirty++] = (uint32_t)m;
+    }
+}
+
+/*
+ * 2. A memory-management step: in the frame table and the M2P only the
+ * actor's entries may change, never an owner. The changed entries become
+ * the baseline (and are what the restore copies back). Returns whether the
+ * frame table changed.
+ */
 static bool check_frame_table(void)
 {
-    bool changed = false;
-    if (fz_memcmp(hv_mem.frame_table, hcs.ft_base, hcs.ft_bytes)) {
-        for (uint64_t m = 0; m < HC_NR_FRAMES; m++) {
-            const struct page_info *a = &hcs.ft_base[m], *b = &hv_mem.frame_table[m];
-            if (!fz_memcmp(a, b, sizeof(*a)))
-                continue;
+    bool ft = fz_memcmp(hv_mem.frame_table, hcs.ft_base, hcs.ft_bytes) != 0;
+    bool m2p = fz_memcmp(hv_mem.m2p, hcs.m2p_base, hcs.m2p_bytes) != 0;
+    for (uint64_t m = 0; (ft || m2p) && m < HC_NR_FRAMES; m++) {
+        struct page_info *a = &hcs.ft_base[m];
+        const struct page_info *b = &hv_mem.frame_table[m];
+        if (ft && fz_memcmp(a, b, sizeof(*a))) {
             if (a->owner != b->owner)
                 fz_die("%s: frame 0x%llx changed owner 0x%x -> 0x%x", st.what,
                        (unsigned long long)m, a->owner, b->owner);
@@ -364,24 +570,20 @@ static bool check_frame_table(void)
                 fz_die("%s by d%u changed frame 0x%llx of owner 0x%x (type %u/%u refs %u)", st.what,
                        st.actor_dom, (unsigned long long)m, a->owner, b->type, b->type_count,
                        b->ref_count);
+            st.ft_chg[st.nr_ft_chg] = (uint32_t)m;
+            st.ft_old[st.nr_ft_chg++] = *a;
+            *a = *b;
+            ft_mark(m);
         }
-        fz_memcpy(hcs.ft_buf, hv_mem.frame_table, hcs.ft_bytes);
-        hcs.ft_base = hcs.ft_buf;
-        changed = true;
-    }
-    if (fz_memcmp(hv_mem.m2p, hcs.m2p_base, hcs.m2p_bytes)) {
-        for (uint64_t m = 0; m < HC_NR_FRAMES; m++)
-            if (hv_mem.m2p[m] != hcs.m2p_base[m] && hcs.ft_base[m].owner != st.actor_dom)
+        if (m2p && hv_mem.m2p[m] != hcs.m2p_base[m]) {
+            if (a->owner != st.actor_dom)
                 fz_die("%s by d%u changed the M2P entry of frame 0x%llx (owner 0x%x)", st.what,
-                       st.actor_dom, (unsigned long long)m, hcs.ft_base[m].owner);
-        fz_memcpy(hcs.m2p_buf, hv_mem.m2p, hcs.m2p_bytes);
-        hcs.m2p_base = hcs.m2p_buf;
+                       st.actor_dom, (unsigned long long)m, a->owner);
+            hcs.m2p_base[m] = hv_mem.m2p[m];
+            ft_mark(m);
+        }
     }
-    if (hv_mem.free_frames != hcs.free_frames_expected)
-        fz_die("%s: free frames %llu, expected %llu (no hypercall allocates or frees)", st.what,
-               (unsigned long long)hv_mem.free_frames,
-               (unsigned long long)hcs.free_frames_expected);
-    return changed;
+    return ft;
 }
 
 /*
@@ -392,7 +594,7 @@ static bool check_frame_table(void)
  * put on some path shows here.
  */
 /* Reads only the target's own buffers, all in bounds: no sanitizer checks in its hot loop. */
-__attribute__((no_sanitize("address", "undefined"))) static void check_ref_counts(void)
+__attribute__((no_sanitize("address", "undefined"))) static void check_ref_counts(bool missed)
 {
     static uint32_t want[HC_NR_FRAMES];
     const struct page_info *ft = hv_mem.frame_table;
@@ -412,37 +614,333 @@ __attribute__((no_sanitize("address", "undefined"))) static void check_ref_count
     for (uint64_t m = 0; m < HC_NR_FRAMES; m++)
         if (ft[m].ref_count != want[m])
             fz_die("%s by d%u: frame 0x%llx (owner 0x%x, type %u/%u) has ref_count %u, but %u "
-                   "page-table entries name it",
+                   "page-table entries name it%s",
                    st.what, st.actor_dom, (unsigned long long)m, ft[m].owner, ft[m].type,
-                   ft[m].type_count, ft[m].ref_count, want[m]);
+                   ft[m].type_count, ft[m].ref_count, want[m],
+                   missed ? " (the incremental check missed it: a bug of the target)" : "");
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The frame-table invariants, incrementally
+ *
+ * mm_check_invariants and the reference count walk look at every frame and
+ * every entry of every page table. After a memory-management step only
+ * what the step changed can have broken them: the entries that differ in
+ * the page tables it changed (all of a table's entries when a frame became
+ * or stopped being a page table), the frame-table entries it changed, pins,
+ * and its vCPUs' base pointers and GDT frames. From those, each affected
+ * frame's type and general reference counts must have moved by exactly
+ * what its referrers did, every new entry must be one Xen would accept, and
+ * no entry may need a type its target no longer has (for that, the number
+ * of entries needing each type is kept for every frame). As long as the
+ * state before the step passed, this is the same check as the whole one;
+ * the whole one (the core's own mm_check_invariants) still runs after the
+ * memory-management steps of one input in INV_SAMPLE, and of every input
+ * with FUZZ_FULL_CHECK=1, and says so if the incremental one missed
+ * something.
+ */
+
+#define INV_SAMPLE 16
+enum { W_L1, W_L2, W_L3, W_WRITABLE, NR_WANT };
+static uint16_t (*want_cnt)[NR_WANT], (*snap_want)[NR_WANT];
+static uint32_t *want_dirty;
+static uint8_t *want_dirty_map;
+static unsigned nr_want_dirty;
+static int32_t dtype[HC_NR_FRAMES], dref[HC_NR_FRAMES];
+static uint8_t affected_map[HC_NR_FRAMES];
+static uint32_t affected[HC_NR_FRAMES];
+static unsigned nr_affected;
+static bool inv_full, inv_always; /* FUZZ_INV_FULL=1: only the whole check; FUZZ_FULL_CHECK */
+static bool inv_sample;           /* this input: both */
+static unsigned long inv_inputs;
+static int16_t chg_at[HC_NR_FRAMES]; /* index into st.ft_chg + 1, or 0 */
+
+static const uint8_t pgt_of_want[NR_WANT] = {PGT_l1, PGT_l2, PGT_l3, PGT_writable};
+
+/* The type an entry of a table of `level` needs its frame to have (NR_WANT: none). */
+static unsigned want_of(unsigned level, uint64_t e)
+{
+    if (level > 1)
+        return level - 2; /* L2 -> W_L1 ... L4 -> W_L3 */
+    return (e & _PAGE_RW) ? W_WRITABLE : NR_WANT;
+}
+
+static void affect(uint64_t m)
+{
+    if (!affected_map[m]) {
+        affected_map[m] = 1;
+        affected[nr_affected++] = (uint32_t)m;
+    }
+}
+
+static void want_add(uint64_t t, unsigned w, int d)
+{
+    if (!want_dirty_map[t]) {
+        want_dirty_map[t] = 1;
+        want_dirty[nr_want_dirty++] = (uint32_t)t;
+    }
+    want_cnt[t][w] = (uint16_t)(want_cnt[t][w] + d);
+}
+
+/* What the entry at slot s of table f (owner, level) adds to (d = 1) or takes from (-1) counts. */
+static bool entry(uint64_t f, uint16_t owner, unsigned level, unsigned s, uint64_t e, int d,
+                  char *why, size_t whylen)
+{
+    if (!(e & _PAGE_PRESENT))
+        return true;
+    if (level == PGT_l4 && s >= 256 && s <= 271) {
+        if (d > 0 && e != hv_mem.xen_l4[s - 256]) {
+            snprintf(why, whylen, "L4 %llx slot %u is not the hypervisor's entry",
+                     (unsigned long long)f, s);
+            return false;
+        }
+        return true;
+    }
+    uint64_t t = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+    if (d > 0 && (t >= HC_NR_FRAMES || hv_mem.frame_table[t].owner != owner)) {
+        snprintf(why, whylen, "table %llx slot %u maps frame %llx of another owner",
+                 (unsigned long long)f, s, (unsigned long long)t);
+        return false;
+    }
+    if (t >= HC_NR_FRAMES)
+        return true;
+    affect(t);
+    dref[t] += d;
+    if (level > PGT_l1 || (e & _PAGE_RW))
+        dtype[t] += d;
+    unsigned w = want_of(level, e);
+    if (w < NR_WANT)
+        want_add(t, w, d);
+    return true;
+}
+
+/* Every present entry of a table (the content given) in or out of the counts. */
+static bool table(uint64_t f, const struct page_info *pg, const uint64_t *t, int d, char *why,
+                  size_t whylen)
+{
+    for (unsigned s = 0; s < 512; s++)
+        if ((t[s] & _PAGE_PRESENT) && !entry(f, pg->owner, pg->type, s, t[s], d, why, whylen))
+            return false;
+    return true;
+}
+
+/* A frame whose content or frame-table entry changed: its entries' part in the counts. */
+static bool reframe(uint64_t f, const struct page_info *o, const uint64_t *old, char *why,
+                    size_t whylen)
+{
+    const struct page_info *n = &hv_mem.frame_table[f];
+    const uint64_t *now = (const uint64_t *)hc_frame(fz.ram, f);
+    bool was = is_pt(o), is = is_pt(n);
+    if (was && is && o->type == n->type && o->owner == n->owner) {
+        if (old == now)
+            return true;
+        for (unsigned s = 0; s < 512; s++)
+            if (old[s] != now[s] && (!entry(f, o->owner, o->type, s, old[s], -1, why, whylen) ||
+                                     !entry(f, n->owner, n->type, s, now[s], 1, why, whylen)))
+                return false;
+        return true;
+    }
+    return (!was || table(f, o, old, -1, why, whylen)) && (!is || table(f, n, now, 1, why, whylen));
+}
+
+static const struct page_info *ft_before(uint64_t m)
+{
+    return chg_at[m] ? &st.ft_old[chg_at[m] - 1] : &hv_mem.frame_table[m];
+}
+
+static void vcpu_refs(uint64_t table, uint64_t user, unsigned gdt_ents, const uint64_t *gdt, int d)
+{
+    if (table && table < HC_NR_FRAMES)
+        affect(table), dtype[table] += d;
+    if (user && user < HC_NR_FRAMES)
+        affect(user), dtype[user] += d;
+    for (unsigned g = 0; g < gdt_ents && g < 16 * 512; g += 512)
+        if (gdt[g / 512] < HC_NR_FRAMES)
+            affect(gdt[g / 512]), dtype[gdt[g / 512]] += d;
+}
+
+/*
+ * After a memory-management step that changed memory state. Returns false
+ * when it cannot tell (the whole check must run); a broken invariant is
+ * written to why.
+ */
+static bool inv_step(char *why, size_t whylen)
+{
+    bool ok = true, can = true;
+    nr_affected = 0;
+    for (unsigned i = 0; i < st.nr_ft_chg; i++)
+        chg_at[st.ft_chg[i]] = (int16_t)(i + 1);
+    /* Page tables whose content changed (with their content before). */
+    for (unsigned i = 0; ok && i < st.nr_frames; i++) {
+        uint64_t m = st.frames[i];
+        const uint64_t *old = (const uint64_t *)pre_image(st.pre[i], m);
+        ok = reframe(m, ft_before(m), st.changed[i] ? old : (const uint64_t *)hc_frame(fz.ram, m),
+                     why, whylen);
+    }
+    /* The actor's data frames: not page tables before (or they would be in the list above). */
+    for (unsigned i = 0; ok && i < st.nr_own; i++) {
+        uint64_t m = st.own[i];
+        const struct page_info *o = ft_before(m);
+        if (is_pt(o))
+            can = ok = false; /* became one before the step reached it: no content from before */
+        else
+            ok = reframe(m, o, NULL, why, whylen);
+    }
+    /* Frame-table entries that changed without the step reaching the frame. */
+    for (unsigned i = 0; ok && i < st.nr_ft_chg; i++) {
+        uint64_t m = st.ft_chg[i];
+        const struct page_info *o = &st.ft_old[i], *n = &hv_mem.frame_table[m];
+        affect(m);
+        if ((o->flags ^ n->flags) & PGF_pinned)
+            dtype[m] += (n->flags & PGF_pinned) ? 1 : -1;
+        if (stamp[m] == epoch)
+            continue;                                              /* reached: done above */
+        const uint64_t *t = (const uint64_t *)hc_frame(fz.ram, m); /* not reached: unchanged */
+        ok = reframe(m, o, t, why, whylen);
+    }
+    /* The actor's vCPUs' base pointers and GDT frames. */
+    const struct domain *d = hc_doms[st.actor].d;
+    for (unsigned k = 0; ok && k < d->max_vcpus; k++) {
+        const struct vcpu *v = &d->vcpus[k];
+        vcpu_refs(st.refs[st.actor][k].table, st.refs[st.actor][k].user_table,
+                  st.refs[st.actor][k].gdt_ents, st.refs[st.actor][k].gdt_frames, -1);
+        vcpu_refs(mfn_x(v->guest_table), mfn_x(v->guest_table_user), v->gdt_ents, v->gdt_frames, 1);
+    }
+    /* Every frame whose counts or entry moved. */
+    for (unsigned i = 0; i < nr_affected; i++) {
+        uint64_t m = affected[i];
+        const struct page_info *o = ft_before(m), *n = &hv_mem.frame_table[m];
+        if (ok && n->owner == DOMID_FREE && (n->type_count || n->ref_count || n->flags)) {
+            snprintf(why, whylen, "free frame %llx has references", (unsigned long long)m);
+            ok = false;
+        } else if (ok && (int64_t)n->type_count != (int64_t)o->type_count + dtype[m]) {
+            snprintf(why, whylen, "frame %llx type %u count %u, expected %lld",
+                     (unsigned long long)m, n->type, n->type_count,
+                     (long long)o->type_count + dtype[m]);
+            ok = false;
+        } else if (ok && !n->type_count && n->type != PGT_none) {
+            snprintf(why, whylen, "frame %llx keeps type %u with no references",
+                     (unsigned long long)m, n->type);
+            ok = false;
+        } else if (ok && (int64_t)n->ref_count != (int64_t)o->ref_count + dref[m]) {
+            snprintf(why, whylen,
+                     "frame %llx (owner 0x%x, type %u/%u) has ref_count %u, but %lld "
+                     "page-table entries name it",
+                     (unsigned long long)m, n->owner, n->type, n->type_count, n->ref_count,
+                     (long long)o->ref_count + dref[m]);
+            ok = false;
+        }
+        for (unsigned w = 0; ok && w < NR_WANT; w++)
+            if (want_cnt[m][w] && n->type != pgt_of_want[w]) {
+                snprintf(why, whylen, "frame %llx has type %u, but %u entries need type %u",
+                         (unsigned long long)m, n->type, want_cnt[m][w], pgt_of_want[w]);
+                ok = false;
+            }
+        affected_map[m] = 0;
+        dtype[m] = dref[m] = 0;
+    }
+    nr_affected = 0;
+    for (unsigned i = 0; i < st.nr_ft_chg; i++)
+        chg_at[st.ft_chg[i]] = 0;
+    return can;
+}
+
+/* Entries needing each type, as the snapshot has them. */
+static void inv_init(void)
+{
+    want_cnt = calloc(HC_NR_FRAMES, sizeof(*want_cnt));
+    snap_want = calloc(HC_NR_FRAMES, sizeof(*snap_want));
+    want_dirty = calloc(HC_NR_FRAMES, sizeof(*want_dirty));
+    want_dirty_map = calloc(HC_NR_FRAMES, 1);
+    if (!want_cnt || !snap_want || !want_dirty || !want_dirty_map)
+        fz_die("out of memory");
+    for (uint64_t f = 0; f < HC_NR_FRAMES; f++) {
+        const struct page_info *pg = &hcs.snap_ft[f];
+        if (!is_pt(pg))
+            continue;
+        const uint64_t *t = (const uint64_t *)hc_frame(hcs.snap_ram, f);
+        for (unsigned s = 0; s < 512; s++) {
+            uint64_t e = t[s], m = (e & PTE_ADDR_MASK) >> PAGE_SHIFT;
+            unsigned w = want_of(pg->type, e);
+            if ((e & _PAGE_PRESENT) && !(pg->type == PGT_l4 && s >= 256 && s <= 271) &&
+                m < HC_NR_FRAMES && w < NR_WANT)
+                snap_want[m][w]++;
+        }
+    }
+    fz_memcpy(want_cnt, snap_want, HC_NR_FRAMES * sizeof(*want_cnt));
+    inv_full = getenv("FUZZ_INV_FULL") != NULL;
+    inv_always = getenv("FUZZ_FULL_CHECK") != NULL;
+}
+
+static void inv_restore(bool all)
+{
+    if (all) {
+        fz_memcpy(want_cnt, snap_want, HC_NR_FRAMES * sizeof(*want_cnt));
+    } else {
+        for (unsigned i = 0; i < nr_want_dirty; i++)
+            fz_memcpy(want_cnt[want_dirty[i]], snap_want[want_dirty[i]], sizeof(want_cnt[0]));
+    }
+    for (unsigned i = 0; i < nr_want_dirty; i++)
+        want_dirty_map[want_dirty[i]] = 0;
+    nr_want_dirty = 0;
+    for (unsigned i = 0; i < nr_affected; i++) { /* a step abandoned inside inv_step */
+        affected_map[affected[i]] = 0;
+        dtype[affected[i]] = dref[affected[i]] = 0;
+    }
+    nr_affected = 0;
+    for (unsigned i = 0; i < st.nr_ft_chg; i++)
+        chg_at[st.ft_chg[i]] = 0;
+    inv_sample = inv_always || ++inv_inputs % INV_SAMPLE == 0;
 }
 
 bool hc_end_step(void)
 {
+    if (hc_plant_name)
+        hc_plant_in_step(st.actor, st.flags);
     st.active = false;
     fz.track = false; /* the checks read RAM through the core: not the guest's doing */
-    bool need_inv = check_frames();
-    bool mem_changed = check_frame_table();
-    need_inv |= mem_changed;
+    bool mm = st.flags & HC_STEP_MM, need_inv = false, mem_changed = false;
+    if (mm) {
+        need_inv = check_frames();
+        mem_changed = check_frame_table();
+        need_inv |= mem_changed;
+    } else if (ft_from == NONE) {
+        ft_from = cur; /* compared before the next memory-management step */
+    }
+    if (hv_mem.free_frames != hcs.free_frames_expected)
+        fz_die("%s: free frames %llu, expected %llu (no hypercall allocates or frees)", st.what,
+               (unsigned long long)hv_mem.free_frames,
+               (unsigned long long)hcs.free_frames_expected);
 
     /*
      * 3. Domains: the others are compared with their baseline before they
      * next act (hc_verify_unchanged), not after every step: a domain often
      * sits out several steps in a row. The actor (all, for the machine) is
-     * checked and becomes stale.
+     * checked and becomes stale. Trap tables wait for the next
+     * set_trap_table or the end of the input.
      */
     for (int i = 0; i < HC_NR_DOMS; i++) {
+        if ((st.flags & HC_STEP_TRAPS) && i == st.actor) {
+            hc_traps_copy(&hcs.dom[i].traps_buf, hc_doms[i].d);
+            hcs.dom[i].traps_base = &hcs.dom[i].traps_buf;
+            hcs.dom[i].traps_dirty = true;
+        } else if (traps_from[i] == NONE) {
+            traps_from[i] = cur;
+        }
         if (st.actor >= 0 && i != st.actor) {
-            if (!others[i].nr_steps++)
-                others[i].first = st.what;
-            others[i].last = st.what;
-            others[i].last_dom = st.actor_dom;
+            if (others[i].from == NONE)
+                others[i].from = cur;
+            others[i].last = cur;
             continue;
         }
         hcs.dom[i].stale = true;
-        bool refs = refs_changed(i);
-        need_inv |= refs;
-        mem_changed |= refs;
+        if (refs_changed(i)) {
+            if (!mm)
+                fz_die("%s: the base pointers or GDT of a vCPU of d%u changed (only "
+                       "memory-management hypercalls change them)",
+                       st.what, hc_doms[i].d->domid);
+            need_inv = mem_changed = true;
+        }
         check_vcpus(i);
     }
 
@@ -453,36 +951,64 @@ bool hc_end_step(void)
      */
     if (need_inv) {
         char why[256] = "";
-        if (hc_check_invariants(why, sizeof(why)))
+        bool full = inv_full || !inv_step(why, sizeof(why));
+        if (why[0])
             fz_die("%s by d%u: mm_check_invariants: %s", st.what, st.actor_dom, why);
-        check_ref_counts();
+        if (full || inv_sample) {
+            if (hc_check_invariants(why, sizeof(why)))
+                fz_die("%s by d%u: mm_check_invariants: %s%s", st.what, st.actor_dom, why,
+                       full ? "" : " (the incremental check missed it: a bug of the target)");
+            check_ref_counts(!full);
+        }
     }
+    if (mm)
+        nr_pool = 0; /* (nothing is pending after a memory-management step's start) */
     fz.track = true;
     return mem_changed;
 }
 
 void hc_end_input(void)
 {
-    for (int i = 0; i < HC_NR_DOMS; i++)
+    fz.track = false;
+    settle_all();
+    verify_frame_table();
+    for (int i = 0; i < HC_NR_DOMS; i++) {
         hc_verify_unchanged(i);
+        verify_traps(i);
+    }
+    fz.track = true;
 }
 
-void hc_step_reset(void)
+void hc_step_reset(bool all)
 {
-    memset(others, 0, sizeof(others));
+    inv_restore(all);
+    for (unsigned i = 0; i < pend_n; i++)
+        pend_pre[pend_list[i]] = NOT_PENDING;
+    pend_n = 0;
+    nr_pool = 0;
+    nr_steps = cur = 0;
+    ft_from = NONE;
+    for (int i = 0; i < HC_NR_DOMS; i++)
+        others[i].from = traps_from[i] = NONE;
     hc_trace_hash = 0xcbf29ce484222325ULL;
     st.active = false;
     fz.track = true;
+    if (hc_plant_name)
+        hc_plant_reset();
 }
 
 void hc_step_init(void)
 {
-    pool = malloc(HC_NR_FRAMES * PAGE_SIZE); /* room for every frame: each comes once a step */
+    pool = malloc((size_t)POOL_SLOTS * PAGE_SIZE);
     stamp = calloc(HC_NR_FRAMES, sizeof(*stamp));
     if (!pool || !stamp)
         fz_die("out of memory");
+    for (unsigned m = 0; m < HC_NR_FRAMES; m++)
+        pend_pre[m] = NOT_PENDING;
+    inv_init();
     fz.on_touch = on_touch;
     fz.on_trace = on_trace;
     fz.on_deschedule = on_deschedule;
     fz.on_backend_notify = on_backend_notify;
+    hc_plant_init();
 }

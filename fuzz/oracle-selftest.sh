@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The hypercall target's oracles can still fail: plant each fault (FUZZ_PLANT) and expect its report.
+#
+# Usage: fuzz/oracle-selftest.sh [--out DIR] [--no-build]
+#   --out DIR   where fuzz/build.sh builds the targets (default build-fuzz)
+#   --no-build  use DIR/hypercall_fuzzer as it is
+# For every fault of fuzz/hc_plant.c: run one seed of fuzz/corpus/hypercall with
+# FUZZ_PLANT=fault, which makes the fault (as if the core had) in the first step it fits, and
+# check that the run fails with the expected oracle message. Each seed must also pass without
+# a fault. Exit 77 (ctest: skipped) when clang is not installed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=$ROOT/build-fuzz
+BUILD=1
+while [ $# -gt 0 ]; do
+  case $1 in
+  --out) OUT=$2; shift 2 ;;
+  --no-build) BUILD=0; shift ;;
+  *) echo "usage: fuzz/oracle-selftest.sh [--out DIR] [--no-build]" >&2; exit 2 ;;
+  esac
+done
+if [ "$BUILD" = 1 ]; then
+  if ! command -v "${CC:-clang}" >/dev/null 2>&1; then
+    echo "oracle-selftest: ${CC:-clang} not installed: skipped"
+    exit 77
+  fi
+  OUT="$OUT" "$ROOT/fuzz/build.sh" >/dev/null
+fi
+bin=$OUT/hypercall_fuzzer
+seeds=$ROOT/fuzz/corpus/hypercall
+
+# fault | seed | environment | the oracle's message (an extended regex)
+plain=hc-17-xen_version-0    # d1: one step that is not memory management
+mm=hc-14-update_va_mapping   # d1: memory-management steps that succeed
+failing=hc-01-mmu_update-xen-slot # d1: a memory-management call that fails
+cases="
+foreign-frame|$plain||step 1 \(xen_version by d1\) wrote frame .* not the actor's
+foreign-frame-mm|$mm||update_va_mapping by d1 wrote frame .*, owned by 0x2
+page-table|$plain||step 1 \(xen_version by d1\) wrote frame .* a page table
+untracked-write|$plain|FUZZ_FULL_CHECK=1|differs from the snapshot after restore
+frame-table|$plain||changed the frame-table entry of frame .* which none of them may change
+frame-table-foreign|$mm||update_va_mapping by d1 changed frame .* of owner 0x2
+owner|$mm||frame .* changed owner 0xffff -> 0x1
+m2p|$mm||changed the M2P entry of frame .* \(owner 0x2\)
+free-frames|$plain||free frames .*, expected
+type-count|$mm||mm_check_invariants: frame .* type 1 count 2, expected 1
+type-count|$mm|FUZZ_INV_FULL=1|mm_check_invariants: frame .* type 1 count 2, expected 1
+ref-count|$mm||has ref_count 2, but 1 page-table entries name it
+ref-count|$mm|FUZZ_INV_FULL=1|has ref_count 2, but 1 page-table entries name it
+map-foreign|$mm||mm_check_invariants: table .* slot 500 maps frame .* of another owner
+map-foreign|$mm|FUZZ_INV_FULL=1|mm_check_invariants: table .* slot 500 maps frame .* of another owner
+panic|$plain||hypervisor panic: planted
+other-state|$plain||step 1 \(xen_version by d1\) changed the state of d2
+other-shinfo|$plain||step 1 \(xen_version by d1\) changed the shared_info of d2
+trap-table|$plain||changed the trap table of d1
+atomic|$failing||mmu_update failed \(-22\) but changed the frame table
+desched|$plain||stopped being runnable .* without arch_vcpu_deschedule
+ring0|$plain||would run with cs .* \(not ring 3\)
+errno|$plain||returned -4096, neither >= 0 nor a Xen errno
+gdt|$plain||the base pointers or GDT of a vCPU of d1 changed
+nondeterministic|$plain|FUZZ_FULL_CHECK=1|ran differently the second time
+"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+n=0
+for s in $plain $mm $failing; do
+  if ! FUZZ_FULL_CHECK=1 "$bin" "$seeds/$s" >"$tmp/log" 2>&1; then
+    echo "oracle-selftest: seed $s fails without a planted fault:" >&2
+    grep -E "fuzz oracle|ERROR|panic" "$tmp/log" | head -n 3 >&2 || true
+    status=1
+  fi
+done
+while IFS='|' read -r fault seed env want; do
+  [ -n "$fault" ] || continue
+  n=$((n + 1))
+  # shellcheck disable=SC2086 # env is zero or one VAR=value word
+  if env FUZZ_PLANT="$fault" $env "$bin" "$seeds/$seed" >"$tmp/log" 2>&1; then
+    echo "oracle-selftest: $fault${env:+ ($env)}: no oracle failed" >&2
+    status=1
+  elif ! grep -Eq "$want" "$tmp/log"; then
+    echo "oracle-selftest: $fault${env:+ ($env)}: expected /$want/, got:" >&2
+    grep -E "fuzz oracle|fuzz arch|ERROR" "$tmp/log" | head -n 3 >&2 || true
+    status=1
+  fi
+done <<<"$cases"
+[ "$status" = 0 ] && echo "oracle-selftest: $n planted faults, each reported by its oracle"
+exit $status
