@@ -394,8 +394,8 @@ static void tick_label(char *buf, size_t len, uint64_t ns, uint64_t step, struct
         zeros++;
     }
     int decimals = zeros >= u.digits ? 0 : u.digits - zeros;
-    char frac[16];
-    snprintf(frac, sizeof(frac), "%0*llu", u.digits, (unsigned long long)(ns % u.ns));
+    char frac[32]; /* u.digits is at most 9: the ns part of a second */
+    snprintf(frac, sizeof(frac), "%0*llu", u.digits & 15, (unsigned long long)(ns % u.ns));
     if (decimals)
         snprintf(buf, len, "%llu.%.*s", (unsigned long long)(ns / u.ns), decimals, frac);
     else
