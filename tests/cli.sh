@@ -94,6 +94,18 @@ expect knob-set 1 "knob 1 \(slice, .*\) = 15" -- "$hvsim" run --knob 1=15 "$tmp/
 expect knob-out-of-range 2 "knob.scn:1:9: knob 1 \(slice\) value 21 is outside its range" -- \
   "$hvsim" run --knob 1=21 "$tmp/knob.scn"
 expect knob-too-many 2 "--knob 2: the scenario has 1 fuzz knob" -- "$hvsim" run --knob 2=1 "$tmp/knob.scn"
+# hvsim pin: a sweep narrowed to one run is one bare-metal boot.
+printf 'sweep n = [1, 2, 3]\nseed = $n\n'"$dom" "$guests/hello.elf" >"$tmp/sweep3.scn"
+expect pin-count 0 "^3$" -- "$hvsim" pin --count "$tmp/sweep3.scn"
+expect pin-run 0 "^sweep n = \[2\]$" -- "$hvsim" pin --run 2 "$tmp/sweep3.scn"
+expect pin-run-range 2 "sweep3.scn: --run 4: the scenario has 3 run\(s\)" -- \
+  "$hvsim" pin --run 4 "$tmp/sweep3.scn"
+expect pin-usage 2 "usage: hvsim pin" -- "$hvsim" pin "$tmp/sweep3.scn"
+expect grub-cfg-sweep 2 "sweep3.scn:1: sweeps need the simulator .*hvsim pin --run K" -- \
+  "$hvsim" grub-cfg "$tmp/sweep3.scn"
+"$hvsim" pin --run 3 "$tmp/sweep3.scn" >"$tmp/pinned.scn"
+expect grub-cfg-pinned 0 "^    module2 /boot/hello.elf name=h memory=16M$" -- \
+  "$hvsim" grub-cfg "$tmp/pinned.scn"
 expect grub-cfg-timeline 2 "unbound.scn:6: \[timeline\] needs the simulator" -- \
   "$hvsim" grub-cfg "$tmp/unbound.scn"
 expect usage 2 "usage: hvsim run" -- "$hvsim"

@@ -4,6 +4,7 @@
 # prints `[time] warning` lines on one side must print them on the other.
 #
 # usage: tests/differential.sh --build DIR [--hvsim FILE] [--kernel FILE] SCENARIO.scn
+# A scenario with sweeps is compared run by run (each narrowed to one run by `hvsim pin`).
 # A missing QEMU is a failure, never a skip: the comparison is the point of the test.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +31,21 @@ command -v qemu-system-x86_64 >/dev/null || {
 }
 tmp=$(mktemp -d "$build/.differential.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+
+# A sweep is one boot per run: each run, narrowed by `hvsim pin`, is compared on its own.
+runs=$("$hvsim" pin --count "$scn") || exit 1
+if [ "$runs" -gt 1 ]; then
+  bad=0
+  for k in $(seq 1 "$runs"); do
+    pinned="$tmp/$(basename "$scn" .scn)-run$k.scn"
+    "$hvsim" pin --run "$k" "$scn" >"$pinned" || exit 1
+    echo "differential: run $k of $runs ($(grep -m4 '^sweep ' "$pinned" | tr '\n' ' '))"
+    "$0" --build "$build" --hvsim "$hvsim" --kernel "$kernel" "$pinned" || bad=$((bad + 1))
+  done
+  echo "differential: $((runs - bad)) of $runs runs the same in the simulator and under QEMU"
+  [ "$bad" -eq 0 ]
+  exit
+fi
 
 HVSIM_GUEST_DIR="$build/guests" "$hvsim" run --console --results "$scn" >"$tmp/sim.out" 2>&1
 if [ $? -eq 2 ]; then

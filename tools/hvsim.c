@@ -65,6 +65,7 @@ static void usage(FILE *f)
                "       hvsim grub-cfg [-o FILE] [--files] [--hv-args \"...\"] [--skip-sim-only] "
                "FILE.scn...\n"
                "       hvsim check-log LOG FILE.scn...\n"
+               "       hvsim pin --run K FILE.scn | hvsim pin --count FILE.scn\n"
                "       hvsim replay [--update] [--strict] FILE.rec\n"
                "       hvsim fuzz [--seconds N] [--out DIR] FILE.scn [-- libFuzzer options]\n"
                "run options:\n"
@@ -85,6 +86,8 @@ static void usage(FILE *f)
                "  --files lists the guest kernels the ISO needs instead, one per line\n"
                "  --skip-sim-only leaves out (with a note) the scenarios that need the simulator\n"
                "check-log: check a bare-metal serial log against the scenarios' expectations\n"
+               "pin: print the scenario with its sweeps narrowed to run K (one boot), or count\n"
+               "     its runs\n"
                "exit: run, check-log: 0 all expectations hold, 1 one does not, 2 bad input;\n"
                "      run --kernel: 0 SUCCESS, 3 SKIP, 4 ERROR, 5 FAILURE, 6 CRASH, 2 bad input\n");
 }
@@ -919,6 +922,67 @@ static void free_scenarios(struct scenario *scns, int n)
     free(scns);
 }
 
+/*
+ * hvsim pin --run K FILE.scn: the scenario with its sweeps narrowed to run K (one run, which
+ * one bare-metal boot can do); hvsim pin --count FILE.scn: how many runs it has.
+ */
+static int cmd_pin(int argc, char **argv)
+{
+    uint64_t run = 0;
+    bool count = false;
+    int i = 2;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--count"))
+            count = true;
+        else if (!strcmp(argv[i], "--run") && i + 1 < argc && !parse_u64(argv[i + 1], &run) && run)
+            i++;
+        else {
+            fprintf(stderr, "hvsim: pin: bad option '%s' (--run K, 1-based, or --count)\n",
+                    argv[i]);
+            return EXIT_INPUT;
+        }
+    }
+    if (i != argc - 1 || count == (run != 0)) {
+        fprintf(stderr, "usage: hvsim pin --run K FILE.scn | hvsim pin --count FILE.scn\n");
+        return EXIT_INPUT;
+    }
+    const char *file = argv[i];
+    char err[PATH_MAX + 1024];
+    size_t len;
+    char *text = read_file(file, &len, err, sizeof(err));
+    if (!text) {
+        fprintf(stderr, "%s: %s\n", file, err);
+        return EXIT_INPUT;
+    }
+    struct scenario s;
+    int rc = EXIT_INPUT;
+    if (scn_parse_buffer(file, text, len, &s, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        free(text);
+        return EXIT_INPUT;
+    }
+    if (count) {
+        printf("%llu\n", (unsigned long long)s.nr_runs);
+        rc = 0;
+    } else if (run > s.nr_runs) {
+        fprintf(stderr, "%s: --run %llu: the scenario has %llu run(s)\n", file,
+                (unsigned long long)run, (unsigned long long)s.nr_runs);
+    } else {
+        size_t n;
+        char *out = scn_pin_run(text, len, &s, run - 1, &n);
+        if (!out)
+            fprintf(stderr, "hvsim: out of memory\n");
+        else if (fwrite(out, 1, n, stdout) != n || fflush(stdout))
+            fprintf(stderr, "hvsim: <stdout>: cannot write: %s\n", strerror(errno));
+        else
+            rc = 0;
+        free(out);
+    }
+    scn_free(&s);
+    free(text);
+    return rc;
+}
+
 /* hvsim grub-cfg: the grub.cfg (or, with --files, the kernel list) of a bare-metal ISO. */
 static int cmd_grub_cfg(int argc, char **argv)
 {
@@ -1397,6 +1461,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "fuzz"))
         return cmd_fuzz(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "pin"))
+        return cmd_pin(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "grub-cfg"))
         return cmd_grub_cfg(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "check-log"))

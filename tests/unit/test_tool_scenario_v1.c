@@ -385,13 +385,43 @@ static void test_knobs(void **state)
     check_error("seed = fuzz(\n" DOM, "t.scn:1:8: unterminated fuzz(");
 }
 
+/* hvsim pin: each sweep narrowed to one run's value, everything else byte for byte. */
+static void test_pin_run(void **state)
+{
+    (void)state;
+    const char *text =
+        "sweep khz = 100000..300000 step 100000  # three\n"
+        "sweep t = [\n  1ms,\n  3ms\n]\ntsc_khz = $khz\n" DOM "[timeline]\nat $t stop\n";
+    check_ok(text);
+    assert_int_equal(scn.nr_runs, 6);
+    size_t n;
+    char *pinned = scn_pin_run(text, strlen(text), &scn, 3, &n);
+    assert_non_null(pinned);
+    assert_int_equal(n, strlen(pinned));
+    char want[512];
+    snprintf(want, sizeof(want),
+             "sweep khz = [200000]  # three\nsweep t = [3ms]\ntsc_khz = $khz\n%s"
+             "[timeline]\nat $t stop\n",
+             DOM);
+    assert_string_equal(pinned, want);
+    assert_null(scn_pin_run(text, strlen(text), &scn, 6, &n)); /* no run 7 */
+    scn_free(&scn);
+    /* The pinned text is one run, the original's run 4. */
+    check_ok(pinned);
+    assert_int_equal(scn.nr_runs, 1);
+    assert_int_equal(scn.tsc_khz, 200000);
+    assert_true(scn.actions[0].at_ns == 3000000);
+    scn_free(&scn);
+    free(pinned);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clock_keys), cmocka_unit_test(test_modules_disk),
         cmocka_unit_test(test_timeline),   cmocka_unit_test(test_expect),
         cmocka_unit_test(test_sweeps),     cmocka_unit_test(test_sweep_errors),
-        cmocka_unit_test(test_knobs),
+        cmocka_unit_test(test_knobs),      cmocka_unit_test(test_pin_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2018,6 +2018,7 @@ static int parse_sweep(struct parser *p, const struct token *kw, bool *eof)
     memset(sw, 0, sizeof(*sw));
     memcpy(sw->name, name.text, name.text_len);
     sw->line = kw->line;
+    sw->off = kw->off;
     struct value v;
     if (parse_value(p, &v))
         return -1;
@@ -2093,6 +2094,7 @@ static int parse_sweep(struct parser *p, const struct token *kw, bool *eof)
         rc = fail(p, v.line, v.col, "a sweep is A..B step S or a list of numbers");
         goto out;
     }
+    sw->end = p->pos; /* just past the last value (or the list's ']') */
     s->nr_sweeps++;
     if (s->nr_runs * sw->nr_values > SCN_MAX_RUNS) {
         rc = fail(p, kw->line, kw->col, "the sweeps make more than %d runs", SCN_MAX_RUNS);
@@ -2412,6 +2414,45 @@ void scn_run_binding(const struct scenario *s, uint64_t run, struct scn_binding 
         b->sweep_value[i] = sw->values[run % sw->nr_values];
         run /= sw->nr_values;
     }
+}
+
+char *scn_pin_run(const char *buf, size_t len, const struct scenario *s, uint64_t run,
+                  size_t *outlen)
+{
+    static const struct {
+        char c;
+        const char *text;
+    } units[] = {{'K', "K"},  {'M', "M"},  {'G', "G"}, {'n', "ns"},
+                 {'u', "us"}, {'m', "ms"}, {'s', "s"}};
+    if (run >= s->nr_runs)
+        return NULL;
+    struct scn_binding bind;
+    scn_run_binding(s, run, &bind);
+    struct sbuf b = {0};
+    size_t at = 0;
+    if (!sbuf_put(&b, "", 0))
+        return NULL;
+    for (unsigned i = 0; i < s->nr_sweeps && i < SCN_MAX_SWEEPS; i++) {
+        const struct scn_sweep *sw = &s->sweeps[i];
+        const char *unit = "";
+        for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++)
+            unit = units[u].c == sw->unit ? units[u].text : unit;
+        char stmt[96];
+        snprintf(stmt, sizeof(stmt), "sweep %s = [%llu%s]", sw->name,
+                 (unsigned long long)bind.sweep_value[i], unit);
+        if (sw->off < at || sw->end > len || sw->end < sw->off)
+            goto oom; /* sweeps come in file order, inside the buffer */
+        if (!sbuf_put(&b, buf + at, sw->off - at) || !sbuf_put(&b, stmt, strlen(stmt)))
+            goto oom;
+        at = sw->end;
+    }
+    if (!sbuf_put(&b, buf + at, len - at))
+        goto oom;
+    *outlen = b.n;
+    return b.s;
+oom:
+    free(b.s);
+    return NULL;
 }
 
 char *scn_concretize(const char *buf, size_t len, const struct scenario *s,

@@ -114,7 +114,8 @@ struct scn_sweep {
     unsigned line;
     uint64_t *values; /* heap, owned by the scenario; as written, before any unit */
     unsigned nr_values;
-    char unit; /* the values' suffix as written: 0, 'K' 'M' 'G', 'n' 'u' 'm' 's' */
+    char unit;       /* the values' suffix as written: 0, 'K' 'M' 'G', 'n' 'u' 'm' 's' */
+    size_t off, end; /* the statement's bytes, from `sweep` to its last value */
 };
 
 /* A `fuzz(u64)` or `fuzz(A..B)` value: where it is and what it may take. */
@@ -229,6 +230,16 @@ void scn_run_binding(const struct scenario *s, uint64_t run, struct scn_binding 
  */
 char *scn_concretize(const char *buf, size_t len, const struct scenario *s,
                      const uint64_t *knob_value, size_t *outlen);
+
+/*
+ * The scenario text with every sweep narrowed to its value in run `run`
+ * (0 <= run < s->nr_runs): `sweep NAME = [VALUE]`, so the text has one run
+ * and reproduces that run of the original (one boot on bare metal, say).
+ * Everything else is kept byte for byte.  malloc'd, NUL-terminated, length
+ * in *outlen; NULL if out of memory or run is out of range.
+ */
+char *scn_pin_run(const char *buf, size_t len, const struct scenario *s, uint64_t run,
+                  size_t *outlen);
 
 /*
  * Read the file at path and parse it.  I/O problems are reported as
