@@ -384,12 +384,14 @@ static void test_skip_sim_only(void **state)
           "[domain]\nname = \"x\"\nkernel = \"hello.elf\"\nmemory = 16\n");
     parse(1, "ok.scn", "[domain]\nname = \"y\"\nkernel = \"hello.elf\"\nmemory = 16\n");
     /* Without the option a sweep is an error; with it, it is left out and named. */
-    check_error(2, "sw.scn:1: sweeps need the simulator (not on bare metal)");
+    check_error(2, "sw.scn:1: sweeps need the simulator (not on bare metal; one boot per run: "
+                   "hvsim pin --run K)");
     struct grubcfg_options o = opts;
     o.skip_sim_only = true;
     struct grubcfg_output out;
     assert_int_equal(grubcfg_generate(scns, 2, &o, &out, err, sizeof(err)), 0);
-    assert_string_equal(out.skipped, "sw.scn:1: sweeps need the simulator (not on bare metal)\n");
+    assert_string_equal(out.skipped, "sw.scn:1: sweeps need the simulator (not on bare metal; one "
+                                     "boot per run: hvsim pin --run K)\n");
     assert_non_null(strstr(out.cfg, "\n# Left out: they need the simulator.\n#   sw.scn\n"));
     assert_null(strstr(out.cfg, "menuentry 'hvsim: sw.scn'"));
     assert_non_null(strstr(out.cfg, "menuentry 'hvsim: ok.scn'"));
@@ -399,7 +401,7 @@ static void test_skip_sim_only(void **state)
     /* Nothing left to boot is an error that says why. */
     assert_int_equal(grubcfg_generate(scns, 1, &o, &out, err, sizeof(err)), -1);
     assert_string_equal(err, "no scenario can boot on bare metal (sw.scn:1: sweeps need the "
-                             "simulator (not on bare metal))");
+                             "simulator (not on bare metal; one boot per run: hvsim pin --run K))");
     assert_null(out.cfg);
 }
 
