@@ -70,16 +70,35 @@ struct cursor {
     bool short_read;
 };
 
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "inputs are read as little endian");
+
+/* 1, 2, 4 or 8 bytes of the input (fixed-size loads: no memcpy call per argument). */
 static uint64_t get_n(struct cursor *c, unsigned bytes)
 {
-    uint64_t v = 0;
     if (c->n < bytes) {
         c->short_read = true;
         c->n = 0;
         return 0;
     }
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)c->p[i] << (8 * i);
+    uint64_t v;
+    uint32_t v4;
+    uint16_t v2;
+    switch (bytes) {
+    case 1:
+        v = c->p[0];
+        break;
+    case 2:
+        __builtin_memcpy(&v2, c->p, 2);
+        v = v2;
+        break;
+    case 4:
+        __builtin_memcpy(&v4, c->p, 4);
+        v = v4;
+        break;
+    default:
+        __builtin_memcpy(&v, c->p, 8);
+        break;
+    }
     c->p += bytes;
     c->n -= bytes;
     return v;
@@ -262,7 +281,7 @@ static void step(struct cursor *c)
         uint64_t nr = get_n(c, 1);
         get_args(c, hd, a);
         if (!c->short_read && v)
-            do_syscall(di, v, nr, a, hc_hypercall_flags(nr));
+            do_syscall(di, v, nr, a, hc_hypercall_flags(nr, a[0]));
         return;
     }
     case S_MULTI: {
@@ -282,7 +301,7 @@ static void step(struct cursor *c)
             return;
         const uint64_t m[5] = {MULTI_VA, count, 0, 0, 0};
         /* (What the list asks for says little: an entry may rewrite the ones after it.) */
-        do_syscall(di, v, __HYPERVISOR_multicall, m, hc_hypercall_flags(__HYPERVISOR_multicall));
+        do_syscall(di, v, __HYPERVISOR_multicall, m, hc_hypercall_flags(__HYPERVISOR_multicall, 0));
         return;
     }
     case S_BLOB: {

@@ -34,27 +34,31 @@ struct hc_state {
     uint64_t free_frames_expected;
 
     /*
-     * A domain's state (struct domain but its trap tables and the vCPUs
-     * never brought up) and shared_info point into the snapshot until
-     * something changes them. A domain whose state may have changed
-     * without a comparison (it acted, or its guest wrote registers or
-     * memory) is "stale" and gets a fresh baseline before a step by
-     * someone else is checked against it.
+     * A domain's state (struct domain but its vCPUs' cold state and the
+     * vCPUs never brought up) and the fields of its shared_info the core
+     * writes point into the snapshot until something changes them. A
+     * domain whose state may have changed without a comparison (it acted,
+     * or its guest wrote registers or memory) is "stale" and gets a fresh
+     * baseline before a step by someone else is checked against it.
      *
-     * The trap tables (vcpu.trap_ctxt, 4 KiB a vCPU, most of a domain's
-     * state) change only in set_trap_table: they have their own baseline,
-     * taken after a step of the domain that ran it and compared before the
-     * next one and at the end of the input.
+     * Cold state changes rarely and has its own baselines, compared before
+     * whoever may change it does and at the end of the input: the vCPUs'
+     * trap tables and poll ports (4.5 KiB a vCPU, most of a domain's
+     * state), which only set_trap_table and SCHEDOP_poll change, and the
+     * rest of the shared_info page, which only the guest writes.
      */
     struct {
         const struct domain *base;
         struct domain buf;
-        const uint8_t *si_base; /* its shared_info frame */
+        const uint8_t *si_base; /* its shared_info frame (hot fields) */
         uint8_t *si_buf;
         bool stale;
-        const struct domain *traps_base; /* only vcpus[].trap_ctxt is meaningful */
-        struct domain traps_buf;
-        bool traps_dirty; /* the live trap tables may differ from the snapshot */
+        const struct domain *cold_base; /* only the vCPUs' cold state is meaningful */
+        struct domain cold_buf;
+        bool cold_dirty;             /* the live cold state may differ from the snapshot */
+        const uint8_t *si_cold_base; /* the shared_info page (cold fields) */
+        uint8_t *si_cold_buf;
+        bool si_cold_stale; /* the guest wrote it: take a new baseline before the next step */
     } dom[HC_NR_DOMS];
 
     /*
@@ -70,12 +74,16 @@ static inline uint8_t *hc_frame(uint8_t *ram, uint64_t mfn)
     return ram + mfn * PAGE_SIZE;
 }
 
-/* Domain state as the checks see it: everything but the trap tables and unused vCPUs. */
+/* Domain state as the checks see it: everything but the cold state and unused vCPUs. */
 void hc_dom_copy(struct domain *dst, const struct domain *src);
 bool hc_dom_equal(const struct domain *a, const struct domain *b);
-/* The trap tables of the vCPUs of d (a domain's max_vcpus). */
-void hc_traps_copy(struct domain *dst, const struct domain *src);
-bool hc_traps_equal(const struct domain *a, const struct domain *b);
+/* The cold state (trap tables, poll ports) of the vCPUs of a domain (its max_vcpus). */
+void hc_cold_copy(struct domain *dst, const struct domain *src);
+bool hc_cold_equal(const struct domain *a, const struct domain *b);
+/* Domain i's live shared_info against a copy: the fields the core writes, or the rest. */
+bool hc_si_hot_equal(int i, const uint8_t *base);
+void hc_si_hot_copy(int i, uint8_t *dst);
+bool hc_si_cold_equal(int i, const uint8_t *base);
 /* A stale domain's live state becomes its baseline (it was checked as the actor). */
 void hc_rebase(int i);
 /* The index of hc_doms whose domain is d (aborts for another domain). */

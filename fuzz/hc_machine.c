@@ -114,24 +114,32 @@ uint64_t hc_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Domain state: everything but the trap tables and the vCPUs never brought up (max_vcpus
- * onwards). The trap tables (4 KiB of each 5 KiB vCPU) have their own baseline.
+ * Domain state: everything but the vCPUs' cold state (trap tables and poll ports, 4.5 KiB of
+ * each 5 KiB vCPU) and the vCPUs never brought up (max_vcpus onwards). The cold state has its
+ * own baseline.
  */
 
 #define DOM_HEAD offsetof(struct domain, vcpus)
 #define DOM_TAIL (offsetof(struct domain, vcpus) + sizeof(((struct domain *)0)->vcpus))
-#define VCPU_TRAPS offsetof(struct vcpu, trap_ctxt)
-#define VCPU_TRAPS_END (VCPU_TRAPS + sizeof(((struct vcpu *)0)->trap_ctxt))
+#define FIELD_END(t, f) (offsetof(t, f) + sizeof(((t *)0)->f))
+
+/* A vCPU's hot parts: before the trap table, between it and the poll ports, after them. */
+static const struct {
+    size_t off, len;
+} vcpu_hot[] = {
+    {0, offsetof(struct vcpu, trap_ctxt)},
+    {FIELD_END(struct vcpu, trap_ctxt),
+     offsetof(struct vcpu, poll_ports) - FIELD_END(struct vcpu, trap_ctxt)},
+    {FIELD_END(struct vcpu, poll_ports), sizeof(struct vcpu) - FIELD_END(struct vcpu, poll_ports)},
+};
 
 void hc_dom_copy(struct domain *dst, const struct domain *src)
 {
     fz_memcpy(dst, src, DOM_HEAD);
-    for (unsigned k = 0; k < src->max_vcpus; k++) {
-        uint8_t *d = (uint8_t *)&dst->vcpus[k];
-        const uint8_t *s = (const uint8_t *)&src->vcpus[k];
-        fz_memcpy(d, s, VCPU_TRAPS);
-        fz_memcpy(d + VCPU_TRAPS_END, s + VCPU_TRAPS_END, sizeof(struct vcpu) - VCPU_TRAPS_END);
-    }
+    for (unsigned k = 0; k < src->max_vcpus; k++)
+        for (unsigned r = 0; r < 3; r++)
+            fz_memcpy((uint8_t *)&dst->vcpus[k] + vcpu_hot[r].off,
+                      (const uint8_t *)&src->vcpus[k] + vcpu_hot[r].off, vcpu_hot[r].len);
     fz_memcpy((uint8_t *)dst + DOM_TAIL, (const uint8_t *)src + DOM_TAIL,
               sizeof(struct domain) - DOM_TAIL);
 }
@@ -142,26 +150,106 @@ bool hc_dom_equal(const struct domain *a, const struct domain *b)
         fz_memcmp((const uint8_t *)a + DOM_TAIL, (const uint8_t *)b + DOM_TAIL,
                   sizeof(struct domain) - DOM_TAIL))
         return false;
-    for (unsigned k = 0; k < a->max_vcpus; k++) {
-        const uint8_t *x = (const uint8_t *)&a->vcpus[k], *y = (const uint8_t *)&b->vcpus[k];
-        if (fz_memcmp(x, y, VCPU_TRAPS) ||
-            fz_memcmp(x + VCPU_TRAPS_END, y + VCPU_TRAPS_END, sizeof(struct vcpu) - VCPU_TRAPS_END))
-            return false;
-    }
+    for (unsigned k = 0; k < a->max_vcpus; k++)
+        for (unsigned r = 0; r < 3; r++)
+            if (fz_memcmp((const uint8_t *)&a->vcpus[k] + vcpu_hot[r].off,
+                          (const uint8_t *)&b->vcpus[k] + vcpu_hot[r].off, vcpu_hot[r].len))
+                return false;
     return true;
 }
 
-void hc_traps_copy(struct domain *dst, const struct domain *src)
+void hc_cold_copy(struct domain *dst, const struct domain *src)
 {
-    for (unsigned k = 0; k < src->max_vcpus; k++)
+    for (unsigned k = 0; k < src->max_vcpus; k++) {
         fz_memcpy(dst->vcpus[k].trap_ctxt, src->vcpus[k].trap_ctxt,
                   sizeof(src->vcpus[k].trap_ctxt));
+        fz_memcpy(dst->vcpus[k].poll_ports, src->vcpus[k].poll_ports,
+                  sizeof(src->vcpus[k].poll_ports));
+    }
 }
 
-bool hc_traps_equal(const struct domain *a, const struct domain *b)
+/*
+ * Compared after every input: the vCPUs that run (a vCPU never brought up
+ * has no code path that writes its cold state; the whole-machine check
+ * compares it every few thousand inputs).
+ */
+bool hc_cold_equal(const struct domain *a, const struct domain *b)
 {
     for (unsigned k = 0; k < a->max_vcpus; k++)
-        if (fz_memcmp(a->vcpus[k].trap_ctxt, b->vcpus[k].trap_ctxt, sizeof(a->vcpus[k].trap_ctxt)))
+        if (!a->vcpus[k].online && !b->vcpus[k].online)
+            continue;
+        else if (fz_memcmp(a->vcpus[k].trap_ctxt, b->vcpus[k].trap_ctxt,
+                           sizeof(a->vcpus[k].trap_ctxt)) ||
+                 fz_memcmp(a->vcpus[k].poll_ports, b->vcpus[k].poll_ports,
+                           sizeof(a->vcpus[k].poll_ports)))
+            return false;
+    return true;
+}
+
+/*
+ * shared_info: the core writes the vCPUs' vcpu_info, the pending and mask
+ * words of the ports it models, and the wallclock and arch fields ("hot",
+ * compared like the domain's state). The pending and mask words of the
+ * ports beyond HV_NR_EVTCHN, where a port the core failed to bound would
+ * land, are "cold": only the guest writes them, and they are compared
+ * after every input. The rest of the page (the vcpu_info of vCPUs that do
+ * not exist, the tail past struct shared_info) nothing but a wild write
+ * could reach: the whole-machine check compares it every few thousand
+ * inputs.
+ */
+struct si_range {
+    uint16_t off, len;
+};
+static struct si_range si_hot[HC_NR_DOMS][4], si_cold[2];
+
+static void si_ranges(int i)
+{
+    unsigned n = hc_doms[i].d->max_vcpus;
+    const struct si_range hot[4] = {
+        {0, (uint16_t)(n * sizeof(struct vcpu_info))},
+        {offsetof(struct shared_info, evtchn_pending), HV_NR_EVTCHN / 8},
+        {offsetof(struct shared_info, evtchn_mask), HV_NR_EVTCHN / 8},
+        {offsetof(struct shared_info, wc_version),
+         sizeof(struct shared_info) - offsetof(struct shared_info, wc_version)},
+    };
+    for (int r = 0; r < 4; r++)
+        si_hot[i][r] = hot[r];
+    const unsigned words = sizeof(((struct shared_info *)0)->evtchn_pending);
+    si_cold[0] = (struct si_range){hot[1].off + hot[1].len, (uint16_t)(words - hot[1].len)};
+    si_cold[1] = (struct si_range){hot[2].off + hot[2].len, (uint16_t)(words - hot[2].len)};
+}
+
+static const uint8_t *si_live(int i)
+{
+    return hc_frame(fz.ram, hc_doms[i].shinfo_mfn);
+}
+
+bool hc_si_hot_equal(int i, const uint8_t *base)
+{
+    for (int r = 0; r < 4; r++)
+        if (fz_memcmp(si_live(i) + si_hot[i][r].off, base + si_hot[i][r].off, si_hot[i][r].len))
+            return false;
+    return true;
+}
+
+void hc_si_hot_copy(int i, uint8_t *dst)
+{
+    for (int r = 0; r < 4; r++)
+        fz_memcpy(dst + si_hot[i][r].off, si_live(i) + si_hot[i][r].off, si_hot[i][r].len);
+}
+
+/* The live shared_info's hot fields from a copy (the restore). */
+static void hc_si_hot_copy_from(int i, const uint8_t *src)
+{
+    uint8_t *live = hc_frame(fz.ram, hc_doms[i].shinfo_mfn);
+    for (int r = 0; r < 4; r++)
+        fz_memcpy(live + si_hot[i][r].off, src + si_hot[i][r].off, si_hot[i][r].len);
+}
+
+bool hc_si_cold_equal(int i, const uint8_t *base)
+{
+    for (int r = 0; r < 2; r++)
+        if (fz_memcmp(si_live(i) + si_cold[r].off, base + si_cold[r].off, si_cold[r].len))
             return false;
     return true;
 }
@@ -185,7 +273,7 @@ void hc_rebase(int i)
         return;
     hc_dom_copy(&hcs.dom[i].buf, hc_doms[i].d);
     hcs.dom[i].base = &hcs.dom[i].buf;
-    fz_memcpy(hcs.dom[i].si_buf, hc_frame(fz.ram, hc_doms[i].shinfo_mfn), PAGE_SIZE);
+    hc_si_hot_copy(i, hcs.dom[i].si_buf);
     hcs.dom[i].si_base = hcs.dom[i].si_buf;
     hcs.dom[i].stale = false;
 }
@@ -250,19 +338,28 @@ void hc_restore(bool all)
         uint64_t m = hc_doms[i].shinfo_mfn;
         const struct domain *snap = snap_dom(i);
         bool changed = all || hcs.dom[i].stale || hcs.dom[i].base != snap;
-        /* shared_info is written through the builder's pointer, not arch_mfn_to_virt. */
-        if (changed || hcs.dom[i].si_base != hc_frame(hcs.snap_ram, m))
-            fz_memcpy(hc_frame(fz.ram, m), hc_frame(hcs.snap_ram, m), PAGE_SIZE);
+        /*
+         * shared_info is written through the builder's pointer, not
+         * arch_mfn_to_virt. Its cold part was compared with the snapshot
+         * unless the guest wrote it.
+         */
+        const uint8_t *si_snap = hc_frame(hcs.snap_ram, m);
+        if (all || hcs.dom[i].si_cold_base != si_snap || hcs.dom[i].si_cold_stale)
+            fz_memcpy(hc_frame(fz.ram, m), si_snap, PAGE_SIZE);
+        else if (changed || hcs.dom[i].si_base != si_snap)
+            hc_si_hot_copy_from(i, si_snap);
         if (changed)
             hc_dom_copy(hc_doms[i].d, snap);
-        /* Trap tables no set_trap_table changed were compared with the snapshot's. */
-        if (all || hcs.dom[i].traps_dirty)
-            hc_traps_copy(hc_doms[i].d, snap);
+        /* Cold state nothing changed was compared with the snapshot's. */
+        if (all || hcs.dom[i].cold_dirty)
+            hc_cold_copy(hc_doms[i].d, snap);
         hcs.dom[i].base = snap;
-        hcs.dom[i].si_base = hc_frame(hcs.snap_ram, m);
+        hcs.dom[i].si_base = si_snap;
         hcs.dom[i].stale = false;
-        hcs.dom[i].traps_base = snap;
-        hcs.dom[i].traps_dirty = false;
+        hcs.dom[i].cold_base = snap;
+        hcs.dom[i].cold_dirty = false;
+        hcs.dom[i].si_cold_base = si_snap;
+        hcs.dom[i].si_cold_stale = false;
     }
     restore_frame_table(all);
     hv_mem = hcs.snap_mem;
@@ -398,8 +495,11 @@ void hc_machine_init(void)
     fz_memcpy(hcs.m2p_base, hcs.snap_m2p, hcs.m2p_bytes);
     hcs.ft_dirty = xalloc(HC_NR_FRAMES * sizeof(*hcs.ft_dirty));
     hcs.ft_dirty_map = xalloc(HC_NR_FRAMES);
-    for (int i = 0; i < HC_NR_DOMS; i++)
+    for (int i = 0; i < HC_NR_DOMS; i++) {
         hcs.dom[i].si_buf = xalloc(PAGE_SIZE);
+        hcs.dom[i].si_cold_buf = xalloc(PAGE_SIZE);
+        si_ranges(i);
+    }
     hcs.modified = xalloc(HC_NR_FRAMES);
 
     hc_step_init();

@@ -49,12 +49,13 @@ void hc_full_check(void);
  * the next step that may, and at the end of the input), so most steps
  * cost no comparison of the frame table or of page tables at all.
  */
-#define HC_STEP_MM 1u    /* may change the actor's frame-table and M2P entries, page tables, */
-                         /* base pointers and GDTs: the memory-management hypercalls */
-#define HC_STEP_TRAPS 2u /* may change the actor's trap tables: set_trap_table */
+#define HC_STEP_MM 1u   /* may change the actor's frame-table and M2P entries, page tables, */
+                        /* base pointers and GDTs: the memory-management hypercalls */
+#define HC_STEP_COLD 2u /* may change the actor's trap tables and poll ports: set_trap_table, */
+                        /* SCHEDOP_poll */
 void hc_begin_step(int actor, const char *what, unsigned flags);
-/* Which of the HC_STEP_* a hypercall needs (in a multicall: its entries' together). */
-unsigned hc_hypercall_flags(uint64_t nr);
+/* Which of the HC_STEP_* a hypercall with first argument a0 needs (a multicall: all). */
+unsigned hc_hypercall_flags(uint64_t nr, uint64_t a0);
 /* After the last step of an input (not abandoned): the checks deferred until then. */
 void hc_end_input(void);
 /* Returns whether memory state (the frame table, a vCPU's page tables or GDT) changed. */

@@ -133,12 +133,32 @@ static void other_state(int a)
 
 static void other_shinfo(int a)
 {
-    ((uint8_t *)dom(1 - a)->shared_info)[3000] ^= 1;
+    dom(1 - a)->shared_info->evtchn_pending[0] ^= 1ULL << 40;
 }
 
 static void trap_table(int a)
 {
     dom(a)->vcpus[0].trap_ctxt[7].address ^= 0x1000;
+}
+
+static void poll_ports(int a)
+{
+    dom(a)->vcpus[0].poll_ports[5] ^= 1;
+}
+
+static void shinfo_unused(int a)
+{
+    ((uint8_t *)dom(a)->shared_info)[4000] ^= 1; /* past struct shared_info */
+}
+
+static void offline_vcpu(int a)
+{
+    dom(1)->vcpus[1].trap_ctxt[3].address ^= 1; /* d2's vCPU 1 never runs */
+}
+
+static void shinfo_port(int a)
+{
+    dom(a)->shared_info->evtchn_pending[1] |= 1; /* port 64: beyond the ports modelled */
 }
 
 static void atomic(int a)
@@ -189,6 +209,10 @@ static const struct plant plants[] = {
     {"other-state", W_ANY, other_state},
     {"other-shinfo", W_ANY, other_shinfo},
     {"trap-table", W_OTHER, trap_table},
+    {"poll-ports", W_OTHER, poll_ports},
+    {"shinfo-unused", W_ANY, shinfo_unused},
+    {"shinfo-port", W_ANY, shinfo_port},
+    {"offline-vcpu", W_ANY, offline_vcpu},
     {"atomic", W_FAILED, atomic},
     {"desched", W_OTHER, desched},
     {"ring0", W_ANY, ring0},

@@ -25,8 +25,9 @@
  *     freed;
  *   - the other domain's state and shared_info are unchanged (verified
  *     before it acts again, or at the end of the input); trap tables
- *     change only in set_trap_table, base pointers and GDTs only in
- *     memory-management steps;
+ *     and poll ports change only in set_trap_table and SCHEDOP_poll, the
+ *     parts of shared_info the core does not use only by the guest's
+ *     writes, base pointers and GDTs only in memory-management steps;
  *   - after a memory-management step that changed something,
  *     mm_check_invariants returns 0 and every frame's ref_count is the
  *     number of page-table entries naming it;
@@ -118,8 +119,8 @@ static struct {
 static struct {
     uint32_t from, last; /* NONE: none */
 } others[HC_NR_DOMS];
-/* First step since the frame table and M2P, and each domain's trap tables, were verified. */
-static uint32_t ft_from, traps_from[HC_NR_DOMS];
+/* First step since the frame table and M2P, and each domain's cold state, were verified. */
+static uint32_t ft_from, cold_from[HC_NR_DOMS];
 
 /*
  * Frames reached by steps that may not change them (not memory
@@ -189,12 +190,26 @@ static void settle_all(void)
     pend_n = 0;
 }
 
+static void verify_cold(int i);
+
+/* Its owner may write a domain's shared_info page anywhere (a new baseline before the next step).
+ */
+static void shinfo_written(uint64_t mfn)
+{
+    for (int i = 0; i < HC_NR_DOMS; i++)
+        if (mfn == hc_doms[i].shinfo_mfn) {
+            verify_cold(i);
+            hcs.dom[i].si_cold_stale = true;
+        }
+}
+
 void hc_guest_writes(uint64_t mfn)
 {
     if (pend_pre[mfn] != NOT_PENDING)
         settle(mfn); /* what the steps did to it, before its guest changes it */
     hcs.modified[mfn] = 1;
     fz_touch(mfn);
+    shinfo_written(mfn);
 }
 
 /*
@@ -210,6 +225,8 @@ static void first_touch(uint64_t mfn)
     if (pg->owner == st.actor_dom && !is_pt(pg)) {
         if (pend_pre[mfn] != NOT_PENDING)
             settle(mfn); /* reached by others before: the actor may write it now */
+        if (pg->flags & PGF_xen_heap)
+            shinfo_written(mfn); /* (MMUEXT_CLEAR_PAGE, an mmu_update of a data frame) */
         hcs.modified[mfn] = 1;
         if (st.flags & HC_STEP_MM)
             st.own[st.nr_own++] = (uint32_t)mfn; /* it may become a page table */
@@ -255,7 +272,7 @@ uint64_t hc_hash(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-unsigned hc_hypercall_flags(uint64_t nr)
+unsigned hc_hypercall_flags(uint64_t nr, uint64_t a0)
 {
     switch (nr) {
     case __HYPERVISOR_mmu_update:
@@ -265,9 +282,11 @@ unsigned hc_hypercall_flags(uint64_t nr)
     case __HYPERVISOR_mmuext_op:
         return HC_STEP_MM;
     case __HYPERVISOR_set_trap_table:
-        return HC_STEP_TRAPS;
+        return HC_STEP_COLD;
+    case __HYPERVISOR_sched_op:
+        return a0 == SCHEDOP_poll ? HC_STEP_COLD : 0;
     case __HYPERVISOR_multicall:
-        return HC_STEP_MM | HC_STEP_TRAPS; /* a list in guest memory may hold anything */
+        return HC_STEP_MM | HC_STEP_COLD; /* a list in guest memory may hold anything */
     default:
         return 0;
     }
@@ -307,7 +326,7 @@ static void on_trace(const struct trace_rec *r)
         fz_die("%s: hypercall %u (%s) returned %lld, neither >= 0 nor a Xen errno", st.what, r->nr,
                hypercall_name(r->nr), (long long)r->result);
     /* The target said what the step may change from the hypercalls it asked for. */
-    if (r->nr != __HYPERVISOR_multicall && (hc_hypercall_flags(r->nr) & ~st.flags))
+    if (r->nr != __HYPERVISOR_multicall && (hc_hypercall_flags(r->nr, r->args[0]) & ~st.flags))
         fz_die("%s: hypercall %u (%s) ran in a step not marked for it (flags %u; the target's "
                "decoding is wrong)",
                st.what, r->nr, hypercall_name(r->nr), st.flags);
@@ -379,18 +398,36 @@ static void verify_frame_table(void)
     }
 }
 
-/* Domain i's trap tables are still their baseline. */
-static void verify_traps(int i)
+/* Domain i's cold state is still its baseline. */
+static void verify_cold(int i)
 {
-    if (traps_from[i] == NONE)
+    if (cold_from[i] == NONE)
         return;
-    uint32_t from = traps_from[i];
-    traps_from[i] = NONE;
-    if (hc_traps_equal(hc_doms[i].d, hcs.dom[i].traps_base))
+    uint32_t from = cold_from[i];
+    cold_from[i] = NONE;
+    const char *what = NULL, *who = NULL;
+    if (!hc_cold_equal(hc_doms[i].d, hcs.dom[i].cold_base)) {
+        what = "a trap table or the poll ports";
+        who = "its own set_trap_table and SCHEDOP_poll";
+    } else if (!hcs.dom[i].si_cold_stale && !hc_si_cold_equal(i, hcs.dom[i].si_cold_base)) {
+        what = "the pending or mask bits of ports beyond the ones modelled";
+        who = "its guest, or its own step through a mapping of the page";
+    }
+    if (!what)
         return;
     char b[256];
-    fz_die("%s changed the trap table of d%u (only its own set_trap_table may)",
-           blame(b, sizeof(b), from, cur), hc_doms[i].d->domid);
+    fz_die("%s changed %s of d%u (only %s may)", blame(b, sizeof(b), from, cur), what,
+           hc_doms[i].d->domid, who);
+}
+
+/* After its guest wrote its shared_info page: the cold part's baseline is the page now. */
+static void si_cold_rebase(int i)
+{
+    if (!hcs.dom[i].si_cold_stale)
+        return;
+    fz_memcpy(hcs.dom[i].si_cold_buf, hc_frame(fz.ram, hc_doms[i].shinfo_mfn), PAGE_SIZE);
+    hcs.dom[i].si_cold_base = hcs.dom[i].si_cold_buf;
+    hcs.dom[i].si_cold_stale = false;
 }
 
 /*
@@ -406,7 +443,7 @@ void hc_verify_unchanged(int i)
     const char *what = NULL;
     if (!hc_dom_equal(d, hcs.dom[i].base))
         what = "the state";
-    else if (fz_memcmp(hc_frame(fz.ram, hc_doms[i].shinfo_mfn), hcs.dom[i].si_base, PAGE_SIZE))
+    else if (!hc_si_hot_equal(i, hcs.dom[i].si_base))
         what = "the shared_info";
     if (what) {
         char b[256];
@@ -458,8 +495,10 @@ void hc_begin_step(int actor, const char *what, unsigned flags)
         nr_pool = 0;
         verify_frame_table();
     }
-    if (flags & HC_STEP_TRAPS)
-        verify_traps(actor);
+    if (flags & HC_STEP_COLD)
+        verify_cold(actor);
+    for (int i = 0; i < HC_NR_DOMS; i++)
+        si_cold_rebase(i);
     cur = nr_steps++;
     if (cur < LOG_STEPS) {
         steplog[cur].what = what;
@@ -916,17 +955,18 @@ bool hc_end_step(void)
      * 3. Domains: the others are compared with their baseline before they
      * next act (hc_verify_unchanged), not after every step: a domain often
      * sits out several steps in a row. The actor (all, for the machine) is
-     * checked and becomes stale. Trap tables wait for the next
-     * set_trap_table or the end of the input.
+     * checked and becomes stale. Cold state waits for the next step that
+     * may change it (or a guest write to shared_info) or the end of the
+     * input.
      */
     for (int i = 0; i < HC_NR_DOMS; i++) {
-        if ((st.flags & HC_STEP_TRAPS) && i == st.actor) {
-            hc_traps_copy(&hcs.dom[i].traps_buf, hc_doms[i].d);
-            hcs.dom[i].traps_base = &hcs.dom[i].traps_buf;
-            hcs.dom[i].traps_dirty = true;
-        } else if (traps_from[i] == NONE) {
-            traps_from[i] = cur;
+        if ((st.flags & HC_STEP_COLD) && i == st.actor) {
+            hc_cold_copy(&hcs.dom[i].cold_buf, hc_doms[i].d);
+            hcs.dom[i].cold_base = &hcs.dom[i].cold_buf;
+            hcs.dom[i].cold_dirty = true;
         }
+        if (cold_from[i] == NONE)
+            cold_from[i] = cur;
         if (st.actor >= 0 && i != st.actor) {
             if (others[i].from == NONE)
                 others[i].from = cur;
@@ -974,7 +1014,7 @@ void hc_end_input(void)
     verify_frame_table();
     for (int i = 0; i < HC_NR_DOMS; i++) {
         hc_verify_unchanged(i);
-        verify_traps(i);
+        verify_cold(i);
     }
     fz.track = true;
 }
@@ -989,7 +1029,7 @@ void hc_step_reset(bool all)
     nr_steps = cur = 0;
     ft_from = NONE;
     for (int i = 0; i < HC_NR_DOMS; i++)
-        others[i].from = traps_from[i] = NONE;
+        others[i].from = cold_from[i] = NONE;
     hc_trace_hash = 0xcbf29ce484222325ULL;
     st.active = false;
     fz.track = true;

@@ -53,7 +53,11 @@ map-foreign|$mm|FUZZ_INV_FULL=1|mm_check_invariants: table .* slot 500 maps fram
 panic|$plain||hypervisor panic: planted
 other-state|$plain||step 1 \(xen_version by d1\) changed the state of d2
 other-shinfo|$plain||step 1 \(xen_version by d1\) changed the shared_info of d2
-trap-table|$plain||changed the trap table of d1
+trap-table|$plain||changed a trap table or the poll ports of d1
+poll-ports|$plain||changed a trap table or the poll ports of d1
+shinfo-port|$plain||changed the pending or mask bits of ports beyond the ones modelled of d1
+shinfo-unused|$plain|FUZZ_FULL_CHECK=1|frame .* differs from the snapshot after restore
+offline-vcpu|$plain|FUZZ_FULL_CHECK=1|core state differs from the snapshot after restore
 atomic|$failing||mmu_update failed \(-22\) but changed the frame table
 desched|$plain||stopped being runnable .* without arch_vcpu_deschedule
 ring0|$plain||would run with cs .* \(not ring 3\)
