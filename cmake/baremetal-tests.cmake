@@ -27,4 +27,11 @@ if(TARGET hvsim-hv AND TARGET hvsim)
       set_tests_properties(differential/${name} PROPERTIES TIMEOUT 600)
     endif()
   endforeach()
+  # Boot modules travel as GRUB modules naming their domain (bootmod=NAME).
+  add_test(NAME differential/harness-modules
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
+      --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv>
+      ${CMAKE_SOURCE_DIR}/scenarios/harness/modules.scn)
+  set_tests_properties(differential/harness-modules PROPERTIES LABELS "baremetal;differential"
+    TIMEOUT 120)
 endif()

@@ -50,7 +50,7 @@ expect grub-cfg 0 "^    module2 /boot/hello.elf name=h memory=16M$" -- "$hvsim" 
 expect grub-cfg-files 0 "^$guests/hello.elf$" -- "$hvsim" grub-cfg --files "$tmp/wrong.scn"
 expect grub-cfg-dup 2 "^$tmp/dup.scn:2: duplicate domain name 'h' \(also in $tmp/wrong.scn:2\)$" -- \
   "$hvsim" grub-cfg "$tmp/wrong.scn" "$tmp/dup.scn"
-expect grub-cfg-ramdisk 2 "ramdisk.scn:5: 'ramdisk' is not supported on bare metal" -- \
+expect grub-cfg-ramdisk 2 "ramdisk.scn:5: ramdisk 'x' not found" -- \
   "$hvsim" grub-cfg "$tmp/ramdisk.scn"
 expect grub-cfg-bad-scenario 2 "bad.scn:5:1: unknown key 'memroy'" -- "$hvsim" grub-cfg "$tmp/bad.scn"
 expect grub-cfg-no-output-on-error 0 "^no file$" -- \

@@ -258,9 +258,21 @@ static void test_unsupported(void **state)
 {
     parse(0, "r.scn",
           "[domain]\nname = \"r\"\nkernel = \"hello.elf\"\nmemory = 16\n\n"
-          "ramdisk = \"other.elf\"\n");
-    check_error(1, "r.scn:6: 'ramdisk' is not supported on bare metal yet (the kernel takes no "
-                   "ramdisk module)");
+          "disk = [\"r.img,raw,xvda,rw\"]\n");
+    check_error(1, "r.scn:6: 'disk' is not supported on bare metal");
+    scn_free(&scns[0]);
+
+    parse(0, "m.scn",
+          "[domain]\nname = \"m\"\nkernel = \"hello.elf\"\nmemory = 16\n"
+          "modules = [\"other.elf\", \"other.elf a\\x01b\"]\n");
+    check_error(1, "m.scn:5: module 2 holds a control character (byte 0x01), which a GRUB "
+                   "command line cannot pass on");
+    scn_free(&scns[0]);
+
+    parse(0, "n.scn",
+          "[domain]\nname = \"n\"\nkernel = \"hello.elf\"\nmemory = 16\n"
+          "modules = [\"missing.bin\"]\n");
+    check_error(1, "n.scn:5: modules 'missing.bin' not found (looked in ., guests)");
     scn_free(&scns[0]);
 
     parse(0, "c.scn",
@@ -281,6 +293,31 @@ static void test_unsupported(void **state)
     struct grubcfg_output out;
     assert_int_equal(grubcfg_generate(scns, 1, &opts, &out, err, sizeof(err)), 0);
     grubcfg_free(&out);
+}
+
+static void test_modules_and_ramdisk(void **state)
+{
+    /* Each boot module and the ramdisk is one more GRUB module naming its domain. */
+    parse(0, "m.scn",
+          "[domain]\nname = \"m\"\nkernel = \"hello.elf\"\nmemory = 16\n"
+          "modules = [\"other.elf --verbose x=1\", \"hello.elf\"]\n"
+          "[domain]\nname = \"r\"\nkernel = \"hello.elf\"\nmemory = 16\nramdisk = \"other.elf\"\n");
+    check_cfg(1, &opts,
+              "# grub.cfg for hvsim's bare-metal build, written by `hvsim grub-cfg` from:\n"
+              "#   m.scn\n" HEADER "\n"
+              "# m.scn\n"
+              "menuentry 'hvsim: m.scn' {\n"
+              "    multiboot2 /boot/hvsim-hv.elf console=com1 exit=qemu\n"
+              "    # m: expect SUCCESS\n"
+              "    module2 /boot/hello.elf name=m memory=16M\n"
+              "    module2 /boot/other.elf bootmod=m 'cmdline=other.elf --verbose x=1'\n"
+              "    module2 /boot/hello.elf bootmod=m cmdline=hello.elf\n"
+              "    # r: expect SUCCESS\n"
+              "    module2 /boot/hello.elf name=r memory=16M\n"
+              "    module2 /boot/other.elf ramdisk=r\n"
+              "    boot\n"
+              "}\n",
+              "./hello.elf\n./other.elf\n"); /* each file once, however often it is named */
 }
 
 static void test_duplicate_names(void **state)
@@ -424,6 +461,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_scenarios, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clock_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_sim_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_modules_and_ramdisk, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

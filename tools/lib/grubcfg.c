@@ -18,11 +18,16 @@ struct kfile {
     unsigned line;
 };
 
+#define EXTRAS (SCN_MAX_MODULES + 1)
+#define RAMDISK SCN_MAX_MODULES
+
 /* Per domain: which kfile it boots. */
 struct plan {
     struct kfile *files;
     unsigned nr_files;
     unsigned *kernel_of; /* [scenario * SCN_MAX_DOMAINS + domain] -> index in files */
+    unsigned *extra_of;  /* [(scenario * SCN_MAX_DOMAINS + domain) * EXTRAS + k] -> index in
+                            files: its modules (k < SCN_MAX_MODULES), its ramdisk (k = RAMDISK) */
     bool *skipped;       /* [scenario]: left out, it needs the simulator (skip_sim_only) */
     unsigned *group;     /* [scenario]: the first scenario booted with the same clock */
     unsigned nr_groups;  /* distinct clocks among the scenarios booted */
@@ -91,29 +96,29 @@ static bool usable_base(const char *b)
 
 /* Find a domain's kernel as `hvsim run` does: absolute, next to the scenario, in the search dirs.
  */
-static int resolve(const struct scenario *s, const struct scn_domain *d,
-                   const struct grubcfg_options *o, char *out, size_t outlen, char *err,
-                   size_t errlen)
+static int resolve(const struct scenario *s, const struct scn_domain *d, const char *key,
+                   const char *file, const struct grubcfg_options *o, char *out, size_t outlen,
+                   char *err, size_t errlen)
 {
-    unsigned line = scn_key_line(s, d, "kernel");
-    if (d->kernel[0] == '/') {
-        snprintf(out, outlen, "%s", d->kernel);
+    unsigned line = scn_key_line(s, d, key);
+    if (file[0] == '/') {
+        snprintf(out, outlen, "%s", file);
         if (access(out, R_OK) == 0)
             return 0;
-        return fail(err, errlen, "%s:%u: kernel '%s' not found", s->path, line, d->kernel);
+        return fail(err, errlen, "%s:%u: %s '%s' not found", s->path, line, key, file);
     }
     char looked[1024] = "";
     size_t used = 0;
     for (unsigned i = 0; i <= o->nr_search_dirs; i++) {
         const char *dir = i ? o->search_dirs[i - 1] : s->dir;
-        if (snprintf(out, outlen, "%s/%s", dir, d->kernel) < (int)outlen && access(out, R_OK) == 0)
+        if (snprintf(out, outlen, "%s/%s", dir, file) < (int)outlen && access(out, R_OK) == 0)
             return 0;
         if (used < sizeof(looked))
             used +=
                 (size_t)snprintf(looked + used, sizeof(looked) - used, "%s%s", i ? ", " : "", dir);
     }
-    return fail(err, errlen, "%s:%u: kernel '%s' not found (looked in %s)", s->path, line,
-                d->kernel, looked);
+    return fail(err, errlen, "%s:%u: %s '%s' not found (looked in %s)", s->path, line, key, file,
+                looked);
 }
 
 /*
@@ -143,15 +148,9 @@ static int check_supported(const struct scenario *s, const struct scn_domain *d,
 {
     if (needs_simulator(s, err, errlen))
         return -1;
-    if (d->nr_modules || d->nr_disks)
-        return fail(err, errlen, "%s:%u: '%s' is not supported on bare metal", s->path,
-                    scn_key_line(s, d, d->nr_modules ? "modules" : "disk"),
-                    d->nr_modules ? "modules" : "disk");
-    if (d->ramdisk[0])
-        return fail(err, errlen,
-                    "%s:%u: 'ramdisk' is not supported on bare metal yet (the kernel takes no "
-                    "ramdisk module)",
-                    s->path, scn_key_line(s, d, "ramdisk"));
+    if (d->nr_disks)
+        return fail(err, errlen, "%s:%u: 'disk' is not supported on bare metal", s->path,
+                    scn_key_line(s, d, "disk"));
     if (strcmp(d->on_crash, "destroy"))
         return fail(err, errlen,
                     "%s:%u: on_crash = \"%s\" is not supported on bare metal (a crashed domain is "
@@ -164,25 +163,40 @@ static int check_supported(const struct scenario *s, const struct scn_domain *d,
                         "command line cannot pass on",
                         s->path, scn_key_line(s, d, "extra"), (unsigned char)*p);
     }
+    for (unsigned m = 0; m < d->nr_modules; m++) {
+        const char *e = d->modules[m];
+        if (strlen(e) > 1000)
+            return fail(err, errlen,
+                        "%s:%u: module %u: a command line of more than 1000 bytes does not fit "
+                        "the bare-metal kernel's",
+                        s->path, scn_key_line(s, d, "modules"), m + 1);
+        for (const char *p = e; *p; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                return fail(err, errlen,
+                            "%s:%u: module %u holds a control character (byte 0x%02x), which a "
+                            "GRUB command line cannot pass on",
+                            s->path, scn_key_line(s, d, "modules"), m + 1, (unsigned char)*p);
+        }
+    }
     return 0;
 }
 
-static int add_kernel(struct plan *pl, const struct scenario *s, const struct scn_domain *d,
-                      const char *path, unsigned *idx, char *err, size_t errlen)
+static int add_file(struct plan *pl, const struct scenario *s, const struct scn_domain *d,
+                    const char *key, const char *path, unsigned *idx, char *err, size_t errlen)
 {
-    unsigned line = scn_key_line(s, d, "kernel");
+    unsigned line = scn_key_line(s, d, key);
     char real[PATH_MAX];
     if (!realpath(path, real))
-        return fail(err, errlen, "%s:%u: kernel '%s' cannot be opened", s->path, line, path);
+        return fail(err, errlen, "%s:%u: %s '%s' cannot be opened", s->path, line, key, path);
     if (strchr(path, '\n'))
-        return fail(err, errlen, "%s:%u: kernel path holds a line break", s->path, line);
+        return fail(err, errlen, "%s:%u: %s path holds a line break", s->path, line, key);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     if (!usable_base(base))
         return fail(err, errlen,
-                    "%s:%u: kernel file name '%s' cannot be used on the ISO (it must be made of "
+                    "%s:%u: %s file name '%s' cannot be used on the ISO (it must be made of "
                     "A-Z a-z 0-9 _ . + - and not be hvsim-hv.elf or grub)",
-                    s->path, line, base);
+                    s->path, line, key, base);
     for (unsigned i = 0; i < pl->nr_files; i++) {
         struct kfile *k = &pl->files[i];
         if (!strcmp(k->real, real)) {
@@ -191,9 +205,9 @@ static int add_kernel(struct plan *pl, const struct scenario *s, const struct sc
         }
         if (!strcmp(k->base, base))
             return fail(err, errlen,
-                        "%s:%u: kernel '%s' and '%s' (%s:%u) are different files but would both "
+                        "%s:%u: %s '%s' and '%s' (%s:%u) are different files but would both "
                         "be /boot/%s",
-                        s->path, line, path, k->path, k->s->path, k->line, base);
+                        s->path, line, key, path, k->path, k->s->path, k->line, base);
     }
     struct kfile *k = &pl->files[pl->nr_files];
     snprintf(k->real, sizeof(k->real), "%s", real);
@@ -275,8 +289,23 @@ static int make_plan(const struct scenario *scns, unsigned n, const struct grubc
                 }
             }
             char path[PATH_MAX];
-            if (resolve(s, d, o, path, sizeof(path), err, errlen) ||
-                add_kernel(pl, s, d, path, &pl->kernel_of[i * SCN_MAX_DOMAINS + j], err, errlen))
+            if (resolve(s, d, "kernel", d->kernel, o, path, sizeof(path), err, errlen) ||
+                add_file(pl, s, d, "kernel", path, &pl->kernel_of[i * SCN_MAX_DOMAINS + j], err,
+                         errlen))
+                return -1;
+            /* Boot modules and the ramdisk: more GRUB modules, each naming its domain. */
+            unsigned *extra = &pl->extra_of[(i * SCN_MAX_DOMAINS + j) * EXTRAS];
+            for (unsigned k = 0; k < d->nr_modules; k++) {
+                char file[PATH_MAX];
+                snprintf(file, sizeof(file), "%.*s", (int)strcspn(d->modules[k], " \t"),
+                         d->modules[k]);
+                if (resolve(s, d, "modules", file, o, path, sizeof(path), err, errlen) ||
+                    add_file(pl, s, d, "modules", path, &extra[k], err, errlen))
+                    return -1;
+            }
+            if (d->ramdisk[0] &&
+                (resolve(s, d, "ramdisk", d->ramdisk, o, path, sizeof(path), err, errlen) ||
+                 add_file(pl, s, d, "ramdisk", path, &extra[RAMDISK], err, errlen)))
                 return -1;
         }
     }
@@ -350,6 +379,22 @@ static void put_domains(FILE *f, const struct scenario *s, unsigned si, const st
             grubcfg_put_word(f, arg);
         }
         fputc('\n', f);
+        const unsigned *extra = &pl->extra_of[(si * SCN_MAX_DOMAINS + j) * EXTRAS];
+        for (unsigned m = 0; m < d->nr_modules; m++) {
+            fprintf(f, "    module2 /boot/%s ", pl->files[extra[m]].base);
+            snprintf(arg, sizeof(arg), "bootmod=%s", d->name);
+            grubcfg_put_word(f, arg);
+            snprintf(arg, sizeof(arg), "cmdline=%s", d->modules[m]);
+            fputc(' ', f);
+            grubcfg_put_word(f, arg);
+            fputc('\n', f);
+        }
+        if (d->ramdisk[0]) {
+            fprintf(f, "    module2 /boot/%s ", pl->files[extra[RAMDISK]].base);
+            snprintf(arg, sizeof(arg), "ramdisk=%s", d->name);
+            grubcfg_put_word(f, arg);
+            fputc('\n', f);
+        }
     }
 }
 
@@ -472,14 +517,20 @@ int grubcfg_generate(const struct scenario *scns, unsigned n, const struct grubc
     memset(out, 0, sizeof(*out));
     if (!n)
         return fail(err, errlen, "no scenario");
+    /* Room for every file named: kernels, modules, ramdisks (each copied once). */
+    size_t nr_files = 0;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < scns[i].nr_domains; j++)
+            nr_files += 2 + scns[i].domains[j].nr_modules;
     struct plan pl = {
-        .files = calloc((size_t)n * SCN_MAX_DOMAINS, sizeof(struct kfile)),
+        .files = calloc(nr_files, sizeof(struct kfile)),
         .kernel_of = calloc((size_t)n * SCN_MAX_DOMAINS, sizeof(unsigned)),
+        .extra_of = calloc((size_t)n * SCN_MAX_DOMAINS * EXTRAS, sizeof(unsigned)),
         .skipped = calloc(n, sizeof(bool)),
         .group = calloc(n, sizeof(unsigned)),
     };
     int rc = -1;
-    if (!pl.files || !pl.kernel_of || !pl.skipped || !pl.group) {
+    if (!pl.files || !pl.kernel_of || !pl.extra_of || !pl.skipped || !pl.group) {
         fail(err, errlen, "out of memory");
         goto done;
     }
@@ -506,6 +557,7 @@ int grubcfg_generate(const struct scenario *scns, unsigned n, const struct grubc
 done:
     free(pl.files);
     free(pl.kernel_of);
+    free(pl.extra_of);
     free(pl.skipped);
     free(pl.group);
     if (!rc) {

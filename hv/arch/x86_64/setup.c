@@ -13,7 +13,8 @@
 #define MB2_TAG_MMAP 6
 #define MB2_MEM_AVAILABLE 1
 
-#define MAX_MODULES HV_MAX_DOMAINS
+/* Domain kernels and the boot modules and ramdisks attached to them. */
+#define MAX_MODULES 64
 #define MAX_REGIONS 64
 
 struct mb2_tag {
@@ -379,6 +380,63 @@ static void module_failed(unsigned int i, const char *name, const char *fmt, con
         hv_strlcpy(failed_names[nr_failed++], name, HV_NAME_LEN);
 }
 
+/*
+ * A module that belongs to a domain instead of being one: "bootmod=NAME [cmdline=TEXT]" (one of
+ * its boot modules, in order) or "ramdisk=NAME". Returns the key ("bootmod", "ramdisk") or NULL.
+ */
+static const char *attachment(unsigned int i, char *owner, size_t ownerlen, char *cmdline,
+                              size_t cmdlen)
+{
+    struct kv kv;
+    bool ok;
+    const char *kind = NULL;
+    if (cmdline)
+        cmdline[0] = 0;
+    for (const char *s = module_cmdline[i]; (s = next_kv(s, &kv, &ok));) {
+        if (!hv_strcmp(kv.key, "bootmod") || !hv_strcmp(kv.key, "ramdisk")) {
+            kind = !hv_strcmp(kv.key, "bootmod") ? "bootmod" : "ramdisk";
+            hv_strlcpy(owner, kv.val, ownerlen);
+        } else if (!hv_strcmp(kv.key, "cmdline") && cmdline) {
+            hv_strlcpy(cmdline, kv.val, cmdlen);
+        }
+    }
+    return kind;
+}
+
+static bool claimed[MAX_MODULES];
+
+/* The boot modules and the ramdisk GRUB loaded for domain `name`, into cfg. */
+static bool attach(unsigned int i, const char *name, struct domain_config *cfg)
+{
+    static struct boot_module bm[MAX_MODULES];
+    static char bm_cmd[MAX_MODULES][1024];
+    static unsigned int used;
+    unsigned int first = used;
+    for (unsigned int j = 0; j < nr_modules; j++) {
+        char owner[HV_NAME_LEN];
+        const char *kind = attachment(j, owner, sizeof(owner), bm_cmd[used], sizeof(bm_cmd[0]));
+        if (!kind || hv_strcmp(owner, name))
+            continue;
+        claimed[j] = true;
+        const void *data = maddr_to_virt(modules[j].start);
+        size_t len = modules[j].end - modules[j].start;
+        if (!hv_strcmp(kind, "ramdisk")) {
+            if (cfg->ramdisk) {
+                module_failed(i, name, "more than one ramdisk", "");
+                return false;
+            }
+            cfg->ramdisk = data;
+            cfg->ramdisk_len = len;
+            continue;
+        }
+        bm[used] = (struct boot_module){.data = data, .len = len, .cmdline = bm_cmd[used]};
+        used++;
+    }
+    cfg->modules = &bm[first];
+    cfg->nr_modules = used - first;
+    return true;
+}
+
 static void build_domain(unsigned int i)
 {
     static char names[MAX_MODULES][HV_NAME_LEN];
@@ -431,14 +489,17 @@ static void build_domain(unsigned int i)
             }
         }
     }
+    if (!attach(i, name, &cfg))
+        return;
     char err[256];
     struct domain *d;
     if (domain_build(&cfg, &d, err, sizeof(err))) {
         module_failed(i, name, "", err);
         return;
     }
-    hv_log("d%u %s: %llu KiB, %u vCPU(s)", d->domid, d->name, (unsigned long long)cfg.memory_kb,
-           cfg.vcpus);
+    hv_log("d%u %s: %llu KiB, %u vCPU(s), %u boot module(s)%s", d->domid, d->name,
+           (unsigned long long)cfg.memory_kb, cfg.vcpus, cfg.nr_modules,
+           cfg.ramdisk ? ", a ramdisk" : "");
     sched_add(d);
 }
 
@@ -465,8 +526,18 @@ void x86_start(uint32_t magic, uint64_t mbi_pa)
            (unsigned long long)x86_virtual_tsc_khz(), (unsigned long long)opt_tsc_start);
     time_configure(&time_cfg);
     memory_init(mbi_pa);
-    for (unsigned int i = 0; i < nr_modules; i++)
-        build_domain(i);
+    for (unsigned int i = 0; i < nr_modules; i++) {
+        char owner[HV_NAME_LEN];
+        if (!attachment(i, owner, sizeof(owner), NULL, 0))
+            build_domain(i);
+    }
+    /* A boot module or ramdisk for a domain that does not exist is an error, never ignored. */
+    for (unsigned int i = 0; i < nr_modules; i++) {
+        char owner[HV_NAME_LEN];
+        const char *kind = attachment(i, owner, sizeof(owner), NULL, 0);
+        if (kind && !claimed[i])
+            module_failed(i, owner, kind, "= names no domain that was built");
+    }
     if (debug_fault) {
         hv_log("debug=fault: executing ud2 in the hypervisor");
         __asm__ volatile("ud2");
