@@ -114,6 +114,10 @@ void hv_entry_syscall(struct vcpu *v)
 /*
  * multicall: run each entry as if it were its own hypercall and store the
  * result in the entry. iret and nested multicalls cannot run inside one.
+ * An entry after which the vCPU cannot run (it shut its domain down,
+ * blocked or polls) ends the batch: Xen preempts it there (and resumes it
+ * after the wake-up); the entries after it must not run for a vCPU that
+ * waits (a later SCHEDOP_block would unmask upcalls without waking it).
  */
 long do_multicall(struct vcpu *v, const uint64_t a[5])
 {
@@ -135,7 +139,7 @@ long do_multicall(struct vcpu *v, const uint64_t a[5])
         if (copy_to_guest(v, at + offsetof(struct multicall_entry, result), &e.result,
                           sizeof(e.result)))
             return -XEN_EFAULT;
-        if (v->domain->is_shutting_down)
+        if (!vcpu_runnable(v))
             break;
     }
     return 0;

@@ -708,6 +708,32 @@ static void test_multicall_stops_after_shutdown(void **state)
     assert_true(d->is_shutting_down);
 }
 
+/* An entry that blocks the vCPU ends the batch: nothing runs for a vCPU that waits. */
+static void test_multicall_stops_after_block(void **state)
+{
+    struct multicall_entry e[3];
+    memset(e, 0, sizeof(e));
+    struct sched_poll p = {.nr_ports = 0, .timeout = 0};
+    put(S + 0x100, &p, sizeof(p));
+    e[0].op = __HYPERVISOR_sched_op;
+    e[0].args[0] = SCHEDOP_poll;
+    e[0].args[1] = S + 0x100;
+    e[1].op = __HYPERVISOR_sched_op; /* would unmask upcalls for the polling vCPU */
+    e[1].args[0] = SCHEDOP_block;
+    e[1].result = 0x5a5a;
+    e[2].op = __HYPERVISOR_xen_version;
+    e[2].result = 0x5a5a;
+    put(S, e, sizeof(e));
+    vcpu_info_of(v)->evtchn_upcall_mask = 1;
+    assert_int_equal(hc(__HYPERVISOR_multicall, S, 3, 0, 0), 0);
+    get(e, S, sizeof(e));
+    assert_int_equal(e[0].result, 0);
+    assert_int_equal(e[1].result, 0x5a5a);
+    assert_int_equal(e[2].result, 0x5a5a);
+    assert_int_equal(v->state, VCPU_POLLING);
+    assert_int_equal(vcpu_info_of(v)->evtchn_upcall_mask, 1);
+}
+
 static void test_multicall_nested_einval(void **state)
 {
     struct multicall_entry e;
@@ -1371,6 +1397,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_vm_assist_xen_valid_mask, setup),
     cmocka_unit_test_setup(test_multicall_results_in_entries, setup),
     cmocka_unit_test_setup(test_multicall_stops_after_shutdown, setup),
+    cmocka_unit_test_setup(test_multicall_stops_after_block, setup),
     cmocka_unit_test_setup(test_multicall_nested_einval, setup),
     cmocka_unit_test_setup(test_update_va_mapping_good, setup),
     cmocka_unit_test_setup(test_update_va_mapping_bad, setup),
