@@ -106,12 +106,14 @@ expect vcpus-and-plain-extra 0 "hv: module [name=plain memory=16M vcpus=2 extra=
   cat "$tmp/ok.log"
 expect echo 0 "^plain\| Test result: SUCCESS$" -- "${boot[@]}" "$tmp/ok.iso"
 expect summary 0 "qemu-boot: 2/2 SUCCESS, worst SUCCESS" -- "${boot[@]}" --quiet "$tmp/ok.iso"
+expect realtime 0 "qemu-boot: 2/2 SUCCESS, worst SUCCESS" -- \
+  "${boot[@]}" --quiet --realtime "$tmp/ok.iso"
 expect failure 5 "qemu-boot: 1/2 SUCCESS, worst FAILURE.*\(exit 5\)" -- \
   "${boot[@]}" --quiet "$tmp/failure.iso"
-expect hang 6 "machine hung: no 'hvsim: done' line after 2 s" -- \
-  "${boot[@]}" --quiet --timeout 2 "$tmp/hang.iso"
+expect hang 6 "machine hung: no 'hvsim: done' line after 6 s" -- \
+  "${boot[@]}" --quiet --timeout 6 "$tmp/hang.iso"
 expect hang-shows-last-lines 6 "  \| plain\| Test result: SUCCESS" -- \
-  "${boot[@]}" --quiet --timeout 2 "$tmp/hang.iso"
+  "${boot[@]}" --quiet --timeout 6 "$tmp/hang.iso"
 expect panic 6 "hypervisor panic before 'hvsim: done': fake panic \(QEMU exit status 5\)" -- \
   "${boot[@]}" --quiet "$tmp/panic.iso"
 expect reset 6 "reset or stopped before 'hvsim: done'" -- "${boot[@]}" --quiet "$tmp/reset.iso"
