@@ -1257,21 +1257,48 @@ static void rec_after(void *user, struct sim_machine *m, const struct scenario *
     r->seed = c->o->has_seed ? c->o->seed : s->seed;
     snprintf(r->knobs, sizeof(r->knobs), "%s", c->o->bound);
     r->limit = c->o->has_limit ? c->o->limit : s->limit;
+    /* Fingerprints of what each domain booted: its kernel, boot modules and ramdisk. */
     r->nr_kernels = 0;
-    for (unsigned i = 0; i < s->nr_domains && i < RECORD_MAX_KERNELS; i++) {
-        struct record_kernel *k = &r->kernels[r->nr_kernels++];
-        snprintf(k->name, sizeof(k->name), "%s", s->domains[i].kernel);
-        k->size = ld[i].kernel_len;
-        k->fnv64 = record_fnv64(ld[i].kernel, ld[i].kernel_len);
+    for (unsigned i = 0; i < s->nr_domains; i++) {
+        const struct scn_domain *d = &s->domains[i];
+        for (unsigned f = 0; f < 2 + d->nr_modules && r->nr_kernels < RECORD_MAX_KERNELS; f++) {
+            struct record_kernel *k = &r->kernels[r->nr_kernels];
+            const void *p;
+            size_t len;
+            if (f == 0) {
+                snprintf(k->kind, sizeof(k->kind), "kernel");
+                snprintf(k->name, sizeof(k->name), "%s", d->kernel);
+                p = ld[i].kernel, len = ld[i].kernel_len;
+            } else if (f == 1) {
+                if (!d->ramdisk[0])
+                    continue;
+                snprintf(k->kind, sizeof(k->kind), "ramdisk");
+                snprintf(k->name, sizeof(k->name), "%s", d->ramdisk);
+                p = ld[i].ramdisk, len = ld[i].ramdisk_len;
+            } else {
+                const char *e = d->modules[f - 2];
+                snprintf(k->kind, sizeof(k->kind), "module");
+                snprintf(k->name, sizeof(k->name), "%.*s", (int)strcspn(e, " \t"), e);
+                p = ld[i].modules[f - 2].data, len = ld[i].modules[f - 2].len;
+            }
+            /* A name with a blank cannot be read back: the record keeps a placeholder. */
+            for (char *q = k->name; *q; q++)
+                *q = *q == ' ' || *q == '\t' || *q == '\n' ? '_' : *q;
+            if (!k->name[0])
+                snprintf(k->name, sizeof(k->name), "-");
+            k->size = len;
+            k->fnv64 = record_fnv64(p, len);
+            r->nr_kernels++;
+        }
     }
     if (!c->replaying)
         return;
     for (unsigned i = 0; i < r->nr_kernels && i < c->want->nr_kernels; i++) {
         if (r->kernels[i].fnv64 != c->want->kernels[i].fnv64 ||
             r->kernels[i].size != c->want->kernels[i].size) {
-            printf("replay: note: kernel %s is not the recorded one (size %llu, fnv64 0x%016llx;"
-                   " recorded %llu, 0x%016llx): a rebuilt guest changes the events\n",
-                   r->kernels[i].name, (unsigned long long)r->kernels[i].size,
+            printf("replay: note: %s %s is not the recorded one (size %llu, fnv64 0x%016llx;"
+                   " recorded %llu, 0x%016llx): other bytes change the events\n",
+                   r->kernels[i].kind, r->kernels[i].name, (unsigned long long)r->kernels[i].size,
                    (unsigned long long)r->kernels[i].fnv64,
                    (unsigned long long)c->want->kernels[i].size,
                    (unsigned long long)c->want->kernels[i].fnv64);

@@ -21,10 +21,18 @@ static void make(struct record *r)
     strcpy(r->knobs, "none");
     r->seed = 3;
     r->limit = 1000;
-    r->nr_kernels = 1;
+    r->nr_kernels = 3;
     strcpy(r->kernels[0].name, "x.elf");
     r->kernels[0].size = 77;
     r->kernels[0].fnv64 = 0x0123456789abcdefULL;
+    strcpy(r->kernels[1].kind, "module");
+    strcpy(r->kernels[1].name, "mods/a.txt");
+    r->kernels[1].size = 5;
+    r->kernels[1].fnv64 = 1;
+    strcpy(r->kernels[2].kind, "ramdisk");
+    strcpy(r->kernels[2].name, "rd.img");
+    r->kernels[2].size = 0;
+    r->kernels[2].fnv64 = 2;
     r->trace_hash = 0xfedcba9876543210ULL;
     r->scenario_text = strdup(scn_text);
     r->scenario_len = strlen(scn_text);
@@ -54,8 +62,14 @@ static void test_round_trip(void **state)
     assert_string_equal(r.scenario_path, "scenarios/x.scn");
     assert_int_equal(r.seed, 3);
     assert_int_equal(r.limit, 1000);
-    assert_int_equal(r.nr_kernels, 1);
+    assert_int_equal(r.nr_kernels, 3);
+    assert_string_equal(r.kernels[0].kind, "kernel");
     assert_string_equal(r.kernels[0].name, "x.elf");
+    assert_string_equal(r.kernels[1].kind, "module");
+    assert_string_equal(r.kernels[1].name, "mods/a.txt");
+    assert_int_equal(r.kernels[1].size, 5);
+    assert_string_equal(r.kernels[2].kind, "ramdisk");
+    assert_int_equal(r.kernels[2].fnv64, 2);
     assert_int_equal(r.kernels[0].size, 77);
     assert_int_equal(r.kernels[0].fnv64, 0x0123456789abcdefULL);
     assert_int_equal(r.trace_hash, 0xfedcba9876543210ULL);
@@ -79,6 +93,7 @@ static void test_damaged(void **state)
         {"hvsim-record 1\nseed x\n", "rec:2: bad seed 'x'"},
         {"hvsim-record 1\nfrobnicate 1\n", "rec:2: unknown line 'frobnicate 1'"},
         {"hvsim-record 1\nkernel a.elf\n", "rec:2: bad kernel line"},
+        {"hvsim-record 1\nmodule a.txt 3\n", "rec:2: bad module line"},
         {"hvsim-record 1\nscenario-text 99\nabc", "rec:2: bad scenario-text size '99'"},
         {"hvsim-record 1\nscenario-text 3\nab\n\nevents 2\n[1] a\n", "rec:6: ends after 1 of 2"},
         {"hvsim-record 1\nscenario-text 3\nab\n\nevents 0\nmore\n", "rec:6: expected 'end'"},

@@ -43,7 +43,8 @@ int record_write(FILE *f, const struct record *r)
             "hvsim-record 1\ntool %s\nscenario %s\nseed %" PRIu64 "\nlimit %" PRIu64 "\nknobs %s\n",
             r->tool, r->scenario_path, r->seed, r->limit, r->knobs[0] ? r->knobs : "none");
     for (unsigned i = 0; i < r->nr_kernels; i++)
-        fprintf(f, "kernel %s %" PRIu64 " 0x%016" PRIx64 "\n", r->kernels[i].name,
+        fprintf(f, "%s %s %" PRIu64 " 0x%016" PRIx64 "\n",
+                r->kernels[i].kind[0] ? r->kernels[i].kind : "kernel", r->kernels[i].name,
                 r->kernels[i].size, r->kernels[i].fnv64);
     fprintf(f, "trace-hash 0x%016" PRIx64 "\nscenario-text %zu\n", r->trace_hash, r->scenario_len);
     fwrite(r->scenario_text, 1, r->scenario_len, f);
@@ -153,14 +154,17 @@ int record_read(const char *path, struct record *r, char *err, size_t errlen)
         } else if (keyed(s, n, "trace-hash", v, sizeof(v))) {
             if (!parse_num(v, &r->trace_hash))
                 FAIL("bad trace-hash '%s'", v);
-        } else if (keyed(s, n, "kernel", v, sizeof(v))) {
+        } else if (keyed(s, n, "kernel", v, sizeof(v)) || keyed(s, n, "module", v, sizeof(v)) ||
+                   keyed(s, n, "ramdisk", v, sizeof(v))) {
             struct record_kernel *k = &r->kernels[r->nr_kernels];
+            const char *kind = s[0] == 'k' ? "kernel" : s[0] == 'm' ? "module" : "ramdisk";
             char hash[32];
             if (r->nr_kernels == RECORD_MAX_KERNELS)
-                FAIL("more than %d kernels", RECORD_MAX_KERNELS);
+                FAIL("more than %d kernels, modules and ramdisks", RECORD_MAX_KERNELS);
             if (sscanf(v, "%255s %" SCNu64 " %31s", k->name, &k->size, hash) != 3 ||
                 !parse_num(hash, &k->fnv64))
-                FAIL("bad kernel line (want: kernel NAME SIZE FNV64)");
+                FAIL("bad %s line (want: %s NAME SIZE FNV64)", kind, kind);
+            snprintf(k->kind, sizeof(k->kind), "%s", kind);
             r->nr_kernels++;
         } else if (keyed(s, n, "scenario-text", v, sizeof(v))) {
             if (!parse_num(v, &num) || num > (uint64_t)(c.end - c.p))

@@ -15,7 +15,9 @@
  *   seed <n>
  *   limit <n>
  *   knobs <"none", or the run's sweep values and fuzz knob values: name=V ... #N=V ...>
- *   kernel <name as in the scenario> <size> <fnv64 of the file>   (one per domain)
+ *   kernel <name as in the scenario> <size> <fnv64 of the file>   (one per domain, then its
+ *   module <entry as in the scenario> <size> <fnv64>                boot modules and ramdisk)
+ *   ramdisk <name as in the scenario> <size> <fnv64>
  *   trace-hash 0x<16 hex>
  *   scenario-text <bytes>
  *   <that many bytes: the scenario file as recorded, then one newline>
@@ -23,9 +25,10 @@
  *   <count lines: the trace, one event per line, as `hvsim run --trace` writes it>
  *   end
  */
-#define RECORD_MAX_KERNELS 16
+#define RECORD_MAX_KERNELS 64 /* kernels, modules and ramdisks together */
 
 struct record_kernel {
+    char kind[8]; /* "kernel", "module" or "ramdisk"; "" reads as "kernel" */
     char name[256];
     uint64_t size, fnv64;
 };
