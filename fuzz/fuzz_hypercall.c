@@ -25,7 +25,10 @@
  *   header, 4 bytes:
  *     [0] flags: bit 0 d2 starts in user mode, bit 1 d2 starts crashed,
  *                bit 2 no free frames left (every one reserved: failure
- *                injection), bit 3 the console backend has input ([1] bytes)
+ *                injection), bit 3 the console backend has input ([1] bytes),
+ *                bits 4-5 the core's time-record refresh policy (enum
+ *                time_refresh), bits 6-7 its period for "periodic" (1 ms
+ *                times 10 to the power)
  *     [1] bytes of console input for CONSOLEIO_read
  *     [2..3] TSC advance before the first step, in units of 4096 ticks
  *   then steps until the input ends. A step starts with one byte: low
@@ -34,11 +37,22 @@
  *   out is dropped; a guest step of a domain with no runnable vCPU is
  *   skipped (the machine would not run it).
  *
+ * The CPU: one vCPU at a time is on it. Before a guest step of a vCPU
+ * that is not, the machine switches to it (hv_entry_schedule, a step of
+ * the machine); before any guest step, and after every exit the core
+ * handled, a pending upcall is delivered (hv_entry_resume), as the
+ * simulator does at the start of a slice and after each exit. Time passes
+ * only in time steps (and the header's advance): the vCPU on the CPU runs
+ * meanwhile, so its periodic timer fires there.
+ *
  * Guest pointers: structures go into guest memory (S_BLOB, usually the
  * scratch area) and arguments can point there (argument kind 3: scratch +
  * u16). The fuzzer cannot know where the builder put a domain, so MFNs are
  * written as PFNs and translated (argument kinds 4 and 5, and S_RELOC for
- * values inside structures).
+ * values inside structures). Nor does it know the time: bit 15 of the
+ * argument kinds makes the first argument relative to the system time now
+ * (set_timer_op), and S_RELOC does the same to a u64 in memory
+ * (vcpu_set_singleshot_timer, sched_poll timeouts).
  */
 
 enum step {
@@ -49,11 +63,13 @@ enum step {
     S_EXCEPTION,  /* vector u8, error code u32: the guest raises an exception */
     S_PAGE_FAULT, /* arg kind u8, arg, access u8: an access the page tables refuse */
     S_CPUID,      /* leaf u32, subleaf u32: the forced-emulation CPUID exit */
-    S_BACKEND,    /* which u8: the console (even) or xenstore (odd) backend notifies */
+    S_BACKEND,    /* which u8: the console (even) or xenstore (odd) backend notifies; 128 and */
+                  /* up: the toolstack injects an event on port which - 128 (evtchn_inject) */
     S_RING,       /* the console backend drains the ring without a notify */
-    S_TIME,       /* ticks u32 (x256): time passes, poll deadlines fire */
+    S_TIME,       /* ticks u32 (x256): time passes, the timers due fire */
     S_SHINFO,     /* off u16, len u8, bytes: the guest writes its shared_info */
     S_MULTI,      /* count u8 (mod 16), then count x (op u8, kinds u16, 5 args): a multicall */
+    S_IDLE,       /* the CPU idles until the next timer deadline (sched_next_deadline), if any */
     NR_STEPS
 };
 
@@ -153,11 +169,14 @@ static uint64_t get_arg(struct cursor *c, const struct hc_dom *hd, unsigned kind
     }
 }
 
+/* The argument kinds (u16), then the arguments; bit 15: the first is relative to the time now. */
 static void get_args(struct cursor *c, const struct hc_dom *hd, uint64_t a[5])
 {
     unsigned kinds = (unsigned)get_n(c, 2);
     for (int i = 0; i < 5; i++)
         a[i] = get_arg(c, hd, kinds >> (3 * i));
+    if (kinds & 0x8000)
+        a[0] += hc_now_ns(); /* modulo 2^64: a "negative" argument lies in the past */
 }
 
 /* The vCPU that runs for domain i: the first runnable one (vCPU 0 is the only one up). */
@@ -168,6 +187,35 @@ static struct vcpu *running_vcpu(int i)
         if (hc_runnable(&d->vcpus[k]))
             return &d->vcpus[k];
     return NULL;
+}
+
+static bool upcall_deliverable(struct vcpu *v)
+{
+    const struct vcpu_info *vi = &v->domain->shared_info->vcpu_info[v->vcpu_id];
+    return vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask;
+}
+
+/*
+ * Domain i's guest is about to run: its vCPU, put on the CPU if another
+ * vCPU was there or it left it (a step of the machine), with a pending
+ * upcall delivered first (a step of the domain). NULL: it cannot run.
+ */
+static struct vcpu *run_vcpu(int i)
+{
+    struct vcpu *v = running_vcpu(i);
+    if (v && (hv.current != v || v->runstate.state != RUNSTATE_running)) {
+        hc_begin_step(-1, "context switch", 0);
+        hv_entry_schedule(v);
+        hc_end_step();
+        v = running_vcpu(i);
+    }
+    if (v && upcall_deliverable(v)) {
+        hc_begin_step(i, "event upcall", 0);
+        hv_entry_resume(v);
+        hc_end_step();
+        v = running_vcpu(i);
+    }
+    return v;
 }
 
 /* Registers as a ring-3 guest can set them: any GPR or RIP, RFLAGS but IOPL/VM, one of two cs. */
@@ -226,6 +274,7 @@ static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5],
     hc_begin_step(di, kernel ? hypercall_name((unsigned int)nr) : "user-mode syscall",
                   kernel ? flags : 0);
     hv_entry_syscall(v);
+    hv_entry_resume(v); /* back to the guest: an upcall the call raised or unmasked */
     bool changed = hc_end_step();
     if (!kernel)
         return;
@@ -244,7 +293,7 @@ static void step_reloc(int di, struct vcpu *v, uint64_t va, unsigned how)
     uint64_t val;
     if (hc_guest_read(v, &val, va, 8))
         return;
-    switch (how % 4) {
+    switch (how % 5) {
     case 0: /* a PFN of this domain -> its MFN */
         val = hd->base_mfn + val;
         break;
@@ -254,8 +303,11 @@ static void step_reloc(int di, struct vcpu *v, uint64_t va, unsigned how)
     case 2: /* an offset into scratch -> a pointer */
         val = HC_SCRATCH_VA + val;
         break;
-    default: /* a PFN of the *other* domain: a foreign MFN, which the core must refuse */
+    case 3: /* a PFN of the *other* domain: a foreign MFN, which the core must refuse */
         val = hc_doms[(di + 1) % HC_NR_DOMS].base_mfn + val;
+        break;
+    default: /* a time relative to now (modulo 2^64: "negative" is in the past) */
+        val += hc_now_ns();
         break;
     }
     (void)hc_guest_write(v, va, &val, 8);
@@ -268,19 +320,34 @@ static bool exception_delivered(unsigned vec)
     return vec != X86_EXC_NMI && vec != X86_EXC_DF && vec != 18 && vec != X86_EXC_PF;
 }
 
+/* One guest exit the core handles, then the way back to the guest (a pending upcall). */
+static void guest_exit(int di, struct vcpu *v, const char *what, int kind, unsigned vec,
+                       uint32_t ec, uint64_t va, int access)
+{
+    hc_begin_step(di, what, 0);
+    if (kind == S_EXCEPTION)
+        hv_entry_exception(v, vec, ec);
+    else if (kind == S_PAGE_FAULT)
+        hv_entry_page_fault(v, va, access);
+    else
+        hv_entry_cpuid(v);
+    hv_entry_resume(v);
+    hc_end_step();
+}
+
 static void step(struct cursor *c)
 {
     uint8_t op = (uint8_t)get_n(c, 1);
     int di = (op >> 4) % HC_NR_DOMS;
     struct hc_dom *hd = &hc_doms[di];
-    struct vcpu *v = running_vcpu(di);
+    struct vcpu *v;
     uint64_t a[5];
 
     switch ((op & 15) % NR_STEPS) {
     case S_HYPERCALL: {
         uint64_t nr = get_n(c, 1);
         get_args(c, hd, a);
-        if (!c->short_read && v)
+        if (!c->short_read && (v = run_vcpu(di)))
             do_syscall(di, v, nr, a, hc_hypercall_flags(nr, a[0]));
         return;
     }
@@ -293,7 +360,7 @@ static void step(struct cursor *c)
             get_args(c, hd, a);
             memcpy(e[k].args, a, sizeof(a));
         }
-        if (c->short_read || !v)
+        if (c->short_read || !(v = run_vcpu(di)))
             return;
         hc_changed_outside_step(di);
         bool refused = hc_guest_write(v, MULTI_VA, e, count * sizeof(e[0]));
@@ -309,7 +376,7 @@ static void step(struct cursor *c)
         uint64_t va = get_arg(c, hd, kind);
         size_t len = get_n(c, 2) % (MAX_BLOB + 1);
         const uint8_t *bytes = get_bytes(c, &len);
-        if (c->short_read || !v)
+        if (c->short_read || !(v = run_vcpu(di)))
             return;
         hc_changed_outside_step(di);
         (void)hc_guest_write(v, va, bytes, len); /* refused: nor could the guest */
@@ -319,7 +386,7 @@ static void step(struct cursor *c)
         unsigned kind = (unsigned)get_n(c, 1);
         uint64_t va = get_arg(c, hd, kind);
         unsigned how = (unsigned)get_n(c, 1);
-        if (c->short_read || !v)
+        if (c->short_read || !(v = run_vcpu(di)))
             return;
         hc_changed_outside_step(di);
         step_reloc(di, v, va, how);
@@ -328,7 +395,7 @@ static void step(struct cursor *c)
     case S_SETREG: {
         unsigned reg = (unsigned)get_n(c, 1), kind = (unsigned)get_n(c, 1);
         uint64_t val = get_arg(c, hd, kind);
-        if (c->short_read || !v)
+        if (c->short_read || !(v = run_vcpu(di)))
             return;
         hc_changed_outside_step(di);
         set_reg(v, reg, val);
@@ -337,43 +404,45 @@ static void step(struct cursor *c)
     case S_EXCEPTION: {
         unsigned vec = (unsigned)get_n(c, 1);
         uint32_t ec = (uint32_t)get_n(c, 4);
-        if (c->short_read || !v || !exception_delivered(vec))
+        if (c->short_read || !exception_delivered(vec) || !(v = run_vcpu(di)))
             return;
-        hc_begin_step(di, "exception", 0);
-        hv_entry_exception(v, vec, ec);
-        hc_end_step();
+        guest_exit(di, v, "exception", S_EXCEPTION, vec, ec, 0, 0);
         return;
     }
     case S_PAGE_FAULT: {
         unsigned kind = (unsigned)get_n(c, 1);
         uint64_t va = get_arg(c, hd, kind), maddr;
         int access = (int)(get_n(c, 1) % 3);
-        if (c->short_read || !v)
+        if (c->short_read || !(v = run_vcpu(di)))
             return;
         /* A consistent MMU faults only where the tables refuse (no stale shadow here). */
         if (!(hc_translate(v, va, access, &maddr) & MM_XLAT_FAULT))
             return;
-        hc_begin_step(di, "page fault", 0);
-        hv_entry_page_fault(v, va, access);
-        hc_end_step();
+        guest_exit(di, v, "page fault", S_PAGE_FAULT, 0, 0, va, access);
         return;
     }
     case S_CPUID: {
         uint64_t leaf = get_n(c, 4), sub = get_n(c, 4);
-        if (c->short_read || !v)
+        if (c->short_read || !(v = run_vcpu(di)))
             return;
         hc_changed_outside_step(di);
         v->regs.rax = leaf;
         v->regs.rcx = sub;
         v->regs.rip += 2;
-        hc_begin_step(di, "cpuid", 0);
-        hv_entry_cpuid(v);
-        hc_end_step();
+        guest_exit(di, v, "cpuid", S_CPUID, 0, 0, 0, 0);
         return;
     }
     case S_BACKEND: {
         unsigned which = (unsigned)get_n(c, 1);
         struct domain *d = hd->d;
+        if (!c->short_read && which >= 128) {
+            hc_begin_step(di, "toolstack inject", 0);
+            long rc = evtchn_inject(d, which - 128);
+            hc_end_step();
+            if (rc && rc != -XEN_EINVAL)
+                fz_die("evtchn_inject(d%u, %u) = %ld", d->domid, which - 128, rc);
+            return;
+        }
         uint32_t port = (which & 1) ? d->store_port : d->console_port;
         /* The machines only send on ports that are theirs. */
         if (c->short_read || port >= HV_NR_EVTCHN || d->evtchn[port].state != ECS_INTERDOMAIN ||
@@ -399,19 +468,19 @@ static void step(struct cursor *c)
         uint64_t ticks = get_n(c, 4);
         if (c->short_read)
             return;
-        fz.tsc += ticks << 8;
-        hc_begin_step(-1, "time", 0);
-        sched_run_timers();
-        hc_end_step();
+        hc_time_passes(ticks << 8);
         return;
     }
+    case S_IDLE:
+        hc_idle();
+        return;
     case S_SHINFO: {
         uint64_t off = get_n(c, 2) % PAGE_SIZE;
         size_t len = get_n(c, 1);
         if (len > PAGE_SIZE - off)
             len = PAGE_SIZE - off;
         const uint8_t *bytes = get_bytes(c, &len);
-        if (c->short_read || !v)
+        if (c->short_read || !(v = run_vcpu(di)))
             return;
         /* The guest maps its shared_info writable (as Linux does) and writes it. */
         hc_changed_outside_step(di);
@@ -446,7 +515,10 @@ static uint64_t run(const uint8_t *data, size_t size, bool fingerprint)
     hc_fingerprint = fingerprint;
 
     /* The start state the header asks for (all zero: the snapshot as it is). */
-    fz.tsc += tsc_adv << 12;
+    if (flags & 0xf0) {
+        static const uint64_t period_ms[4] = {1, 10, 100, 1000};
+        hc_time_policy(flags >> 4 & 3, period_ms[flags >> 6] * 1000000ULL);
+    }
     if (flags & 8) {
         fz.con_in = console_text;
         fz.con_in_len = con;
@@ -466,6 +538,8 @@ static uint64_t run(const uint8_t *data, size_t size, bool fingerprint)
     hc_budget_reset();
     bool abandoned = false;
     if (setjmp(hc_budget_jmp) == 0) {
+        if (tsc_adv)
+            hc_time_passes(tsc_adv << 12);
         while (c.n)
             step(&c);
         hc_end_input();

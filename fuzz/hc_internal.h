@@ -105,7 +105,7 @@ void hc_step_reset(bool all);
  */
 void hc_plant_init(void);
 extern const char *hc_plant_name; /* NULL: nothing planted (fuzzing) */
-void hc_plant_in_step(int actor, unsigned flags);
+void hc_plant_in_step(int actor, unsigned flags, const char *what);
 void hc_plant_reset(void); /* a new input: plant again */
 
 #endif

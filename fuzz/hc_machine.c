@@ -7,6 +7,7 @@
 
 #include "fuzz_arch.h"
 #include "hv/builder.h"
+#include "hv/entry.h"
 #include "hv/hypercall.h"
 #include "hv/mm.h"
 #include "hv/time.h"
@@ -20,11 +21,11 @@
  *   d2 "fuzz-b": 1280 KiB, 2 vCPUs (only vCPU 0 is up), with callbacks, a
  *                trap table, a kernel stack and a user page table (its own
  *                L4), so user mode, syscalls and bounces work from the start.
+ * d2 has also bound VIRQ_TIMER on vCPU 0 (port 3), its upcalls still masked
+ * as the toolstack left them. d1's vCPU is on the CPU.
  * Small on purpose (the image loads at 1 MiB): checks cost time per frame.
  * The oracles run around every step: see hc_step.c.
  */
-
-#define TSC0 1000000ULL
 
 struct hc_dom hc_doms[HC_NR_DOMS];
 struct hc_state hcs;
@@ -284,6 +285,15 @@ void hc_changed_outside_step(int di)
     hcs.dom[di].stale = true;
 }
 
+static bool time_policy_changed;
+
+void hc_time_policy(unsigned policy, uint64_t period_ns)
+{
+    time_configure(&(struct time_config){.refresh = policy, .refresh_period_ns = period_ns});
+    time_init(); /* (the TSC is still where the snapshot was taken: the same boot TSC) */
+    time_policy_changed = true;
+}
+
 void hc_start_exhausted(void)
 {
     fz_memcpy(hv_mem.frame_table, hcs.snap_ft_exhausted, hcs.ft_bytes);
@@ -365,8 +375,12 @@ void hc_restore(bool all)
     hv_mem = hcs.snap_mem;
     hcs.free_frames_expected = hcs.snap_mem.free_frames;
     /* The core's clock state (its next periodic refresh) moves only when time did. */
-    if (fz.tsc != TSC0) {
-        fz.tsc = TSC0;
+    bool policy = time_policy_changed;
+    if (policy)
+        time_configure(&(struct time_config){0}); /* the defaults the snapshot was taken with */
+    time_policy_changed = false;
+    if (fz.tsc != HC_TSC0 || policy) {
+        fz.tsc = HC_TSC0;
         time_init();
     }
     hv.current = hcs.snap_hv.current;
@@ -456,6 +470,10 @@ static void boot_d2(struct hc_dom *hd)
     if (copy_to_guest(v, HC_SCRATCH_VA, &op, sizeof(op)))
         fz_die("setup: scratch not writable");
     init_hc(v, __HYPERVISOR_mmuext_op, HC_SCRATCH_VA, 1, 0, DOMID_SELF);
+    struct evtchn_bind_virq timer = {.virq = VIRQ_TIMER, .vcpu = 0};
+    if (copy_to_guest(v, HC_SCRATCH_VA, &timer, sizeof(timer)))
+        fz_die("setup: scratch not writable");
+    init_hc(v, __HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, HC_SCRATCH_VA, 0, 0);
     static const uint8_t zero[sizeof(traps)];
     (void)copy_to_guest(v, HC_SCRATCH_VA, zero, sizeof(zero));
     v->regs.rsp = HC_SCRATCH_VA + 0x8000;
@@ -464,10 +482,11 @@ static void boot_d2(struct hc_dom *hd)
 void hc_machine_init(void)
 {
     fz_machine_init(HC_NR_FRAMES);
-    fz.tsc = TSC0;
+    fz.tsc = HC_TSC0;
     build(&hc_doms[0], "fuzz-a", 1152, 1);
     build(&hc_doms[1], "fuzz-b", 1280, 2);
     boot_d2(&hc_doms[1]);
+    hv_entry_schedule(&hc_doms[0].d->vcpus[0]);
     fz_oracle_mm_init(HC_NR_FRAMES, xalloc(mm_meta_bytes(HC_NR_FRAMES)), NULL, 0);
     char why[256] = "";
     if (mm_check_invariants(why, sizeof(why)) || hc_check_invariants(why, sizeof(why)))

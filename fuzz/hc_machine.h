@@ -19,6 +19,7 @@
 #define HC_NR_FRAMES 640ULL
 #define HC_SCRATCH_VA 0x80000ULL /* PFNs 0x80..0x9f: free, mapped RW|USER by the builder */
 #define HC_SCRATCH_LEN 0x20000ULL
+#define HC_TSC0 1000000ULL /* the machine's TSC at system time 0, when every input starts */
 
 struct hc_dom {
     struct domain *d;
@@ -78,6 +79,15 @@ void hc_budget_reset(void);
 void hc_changed_outside_step(int di);
 /* Failure injection before the first step: every free frame reserved for the hypervisor. */
 void hc_start_exhausted(void);
+/* Before the first step: the core refreshes time records by another policy (enum time_refresh). */
+void hc_time_policy(unsigned policy, uint64_t period_ns);
+
+/* The system time now, from the machine's TSC by the ABI's formula (xen-abi.md 2.1). */
+uint64_t hc_now_ns(void);
+/* Time passes with the vCPU on the CPU running, then the due timers fire (a step). */
+void hc_time_passes(uint64_t ticks);
+/* The CPU idles until the next timer deadline the core names (nothing if none), then as above. */
+void hc_idle(void);
 
 /*
  * What the target asks of the core for itself rather than as a guest exit

@@ -8,6 +8,7 @@
 
 #include "fuzz_arch.h"
 #include "hv/arch.h"
+#include "hv/evtchn.h"
 #include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/trace.h"
@@ -39,10 +40,13 @@ struct plant {
 };
 
 enum {
-    W_ANY = 1,   /* any step of d1 */
-    W_OTHER = 2, /* a step of d1 that is not memory management */
-    W_MM = 4,    /* a memory-management step of d1 */
-    W_FAILED = 8 /* a memory-management step of d1 whose hypercall failed */
+    W_ANY = 1,     /* any step of d1 */
+    W_OTHER = 2,   /* a step of d1 that is not memory management */
+    W_MM = 4,      /* a memory-management step of d1 */
+    W_FAILED = 8,  /* a memory-management step of d1 whose hypercall failed */
+    W_SWITCH = 16, /* a context switch (the machine) */
+    W_TIME = 32,   /* time passing (the machine) */
+    W_UPCALL = 64  /* an upcall delivered to d1 before its step */
 };
 
 static struct domain *dom(int i)
@@ -192,6 +196,94 @@ static void nondeterministic(int a)
     dom(a)->vcpus[0].regs.r15 += runs;
 }
 
+/* The vCPU the machine just switched to: its time record, rewritten at the switch. */
+static struct vcpu_time_info *current_time(void)
+{
+    return &vcpu_info_of(hv.current)->time;
+}
+
+static void time_odd(int a)
+{
+    current_time()->version |= 1;
+}
+
+static void time_wrong(int a)
+{
+    current_time()->version += 2;
+    current_time()->system_time += 1;
+}
+
+static void time_unversioned(int a)
+{
+    vcpu_info_of(&dom(a)->vcpus[0])->time.tsc_timestamp += 1; /* a step that did not update it */
+}
+
+static void offline_running(int a)
+{
+    dom(1)->vcpus[1].runstate.state = RUNSTATE_running; /* d2's vCPU 1: not on the CPU */
+}
+
+static void timer_not_fired(int a)
+{
+    dom(0)->vcpus[0].singleshot_deadline = 1; /* due long ago, yet armed after the timers ran */
+}
+
+static void pending_free(int a)
+{
+    dom(a)->shared_info->evtchn_pending[0] |= 1ULL << 40;
+}
+
+static void closed_pending(int a)
+{
+    dom(a)->evtchn[1].state = ECS_FREE; /* the console port, closed with its event pending */
+    dom(a)->shared_info->evtchn_pending[0] |= 1ULL << 1;
+}
+
+static void upcall_no_selector(int a)
+{
+    vcpu_info_of(&dom(a)->vcpus[0])->evtchn_upcall_pending = 1;
+}
+
+static void masked_event(int a)
+{
+    dom(a)->shared_info->evtchn_mask[0] |= 1ULL << 1;
+    struct trace_rec r = {.kind = TR_EVENT, .dom = dom(a)->domid, .nr = 1};
+    r.args[0] = 1; /* "raised an upcall" */
+    arch_trace(&r);
+}
+
+static void blocked_pending(int a)
+{
+    struct vcpu *v = &dom(a)->vcpus[0];
+    v->state = VCPU_BLOCKED;
+    v->runstate.state = RUNSTATE_blocked;
+    arch_vcpu_deschedule(v);
+    vcpu_info_of(v)->evtchn_upcall_mask = 0;
+    vcpu_info_of(v)->evtchn_pending_sel = 1;
+    vcpu_info_of(v)->evtchn_upcall_pending = 1;
+}
+
+static void poll_pending(int a)
+{
+    struct vcpu *v = &dom(a)->vcpus[0];
+    v->state = VCPU_POLLING;
+    v->runstate.state = RUNSTATE_blocked;
+    arch_vcpu_deschedule(v);
+    v->poll_ports[0] = 1;
+    v->nr_poll_ports = 1;
+    dom(a)->shared_info->evtchn_pending[0] |= 1ULL << 1;
+}
+
+static void runstate_sum(int a)
+{
+    dom(a)->vcpus[0].runstate.time[1] += 5;
+}
+
+static void upcall_unmasked(int a)
+{
+    vcpu_info_of(&dom(a)->vcpus[0])->evtchn_upcall_mask = 0;
+}
+
 static const struct plant plants[] = {
     {"foreign-frame", W_OTHER, write_foreign},
     {"foreign-frame-mm", W_MM, write_foreign},
@@ -219,6 +311,19 @@ static const struct plant plants[] = {
     {"errno", W_ANY, errno_result},
     {"gdt", W_OTHER, gdt},
     {"nondeterministic", W_ANY, nondeterministic},
+    {"time-odd", W_SWITCH, time_odd},
+    {"time-wrong", W_SWITCH, time_wrong},
+    {"time-unversioned", W_ANY, time_unversioned},
+    {"offline-running", W_SWITCH, offline_running},
+    {"timer-not-fired", W_TIME, timer_not_fired},
+    {"pending-free", W_ANY, pending_free},
+    {"closed-pending", W_ANY, closed_pending},
+    {"upcall-no-selector", W_ANY, upcall_no_selector},
+    {"masked-event", W_ANY, masked_event},
+    {"blocked-pending", W_OTHER, blocked_pending},
+    {"poll-pending", W_OTHER, poll_pending},
+    {"runstate-sum", W_ANY, runstate_sum},
+    {"upcall-unmasked", W_UPCALL, upcall_unmasked},
 };
 
 static const struct plant *chosen;
@@ -247,16 +352,22 @@ void hc_plant_reset(void)
     runs++;
 }
 
-void hc_plant_in_step(int actor, unsigned flags)
+void hc_plant_in_step(int actor, unsigned flags, const char *what)
 {
-    if (planted || actor != 0)
-        return;
-    bool mm = flags & HC_STEP_MM;
-    bool failed = mm && (long)dom(0)->vcpus[0].regs.rax < 0;
     unsigned w = chosen->when;
-    if ((w == W_OTHER && mm) || (w == W_MM && !mm) || (w == W_FAILED && !failed))
+    if (planted)
         return;
+    if (w & (W_SWITCH | W_TIME)) {
+        if (actor >= 0 || strcmp(what, w == W_SWITCH ? "context switch" : "time"))
+            return;
+    } else {
+        bool mm = flags & HC_STEP_MM;
+        bool failed = mm && (long)dom(0)->vcpus[0].regs.rax < 0;
+        if (actor != 0 || (w == W_OTHER && mm) || (w == W_MM && !mm) ||
+            (w == W_FAILED && !failed) || (w == W_UPCALL) != !strcmp(what, "event upcall"))
+            return;
+    }
     planted = true;
-    fprintf(stderr, "FUZZ_PLANT: %s planted in a step of d%u\n", chosen->name, dom(0)->domid);
-    chosen->make(actor);
+    fprintf(stderr, "FUZZ_PLANT: %s planted in %s\n", chosen->name, what);
+    chosen->make(actor < 0 ? 0 : actor);
 }

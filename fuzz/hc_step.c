@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fuzz_arch.h"
+#include "hv/arch.h"
 #include "hv/console.h"
 #include "hv/evtchn.h"
 #include "hv/hypercall.h"
@@ -192,6 +193,8 @@ static void settle_all(void)
 
 static void verify_cold(int i);
 
+static bool si_mapped[HC_NR_DOMS]; /* this step reached the domain's shared_info by a mapping */
+
 /* Its owner may write a domain's shared_info page anywhere (a new baseline before the next step).
  */
 static void shinfo_written(uint64_t mfn)
@@ -200,6 +203,7 @@ static void shinfo_written(uint64_t mfn)
         if (mfn == hc_doms[i].shinfo_mfn) {
             verify_cold(i);
             hcs.dom[i].si_cold_stale = true;
+            si_mapped[i] |= st.active;
         }
 }
 
@@ -292,6 +296,8 @@ unsigned hc_hypercall_flags(uint64_t nr, uint64_t a0)
     }
 }
 
+static void check_event_record(const struct trace_rec *r);
+
 static void on_trace(const struct trace_rec *r)
 {
     if (!st.active)
@@ -303,11 +309,20 @@ static void on_trace(const struct trace_rec *r)
         if (r->textlen && r->text)
             hc_trace_hash = hc_hash(hc_trace_hash, r->text, r->textlen);
     }
+    if (hc_trace_steps && r->kind == TR_EVENT)
+        fprintf(stderr, "  d%uv%u event on port %u%s\n", r->dom, r->vcpu, r->nr,
+                r->args[0] ? ", upcall raised" : "");
+    else if (hc_trace_steps && r->kind == TR_UPCALL)
+        fprintf(stderr, "  d%uv%u upcall: rip 0x%llx -> callback 0x%llx\n", r->dom, r->vcpu,
+                (unsigned long long)r->args[0], (unsigned long long)r->args[1]);
+    else if (hc_trace_steps && r->kind == TR_CRASH)
+        fprintf(stderr, "  d%u crashed: %.*s\n", r->dom, (int)r->textlen, r->text);
+    if (r->kind == TR_EVENT || r->kind == TR_UPCALL)
+        check_event_record(r);
     if (st.actor < 0) {
-        /* Time passing: a timer may send an event (VIRQ_TIMER) and so raise an upcall. */
-        if (r->kind != TR_EVENT && r->kind != TR_UPCALL)
+        /* Time passing, a context switch: a timer may send an event (VIRQ_TIMER). */
+        if (r->kind != TR_EVENT)
             fz_die("%s: trace record kind %u while no domain acted", st.what, r->kind);
-        (void)hc_dom_index(domain_by_id(r->dom));
         return;
     }
     if (r->dom != st.actor_dom)
@@ -454,6 +469,205 @@ void hc_verify_unchanged(int i)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Time and events (xen-abi.md 2.1, 4.2, 5.1-5.3)
+ *
+ * After every step, for the domains it may change:
+ *   - a vcpu_time_info the core rewrote has a new, even version and says
+ *     the truth: system_time is the system time now, tsc_timestamp the TSC
+ *     now, mul and shift Xen's scale for the machine's TSC rate, the
+ *     TSC-stable flag set (the system time is computed here from the TSC
+ *     with the ABI's formula, not asked of the core); the system time
+ *     never goes back;
+ *   - a port that became pending is bound; a port closed is not pending
+ *     (evtchn_close clears it); an upcall raised (upcall_pending 0 -> 1)
+ *     has a selector bit; an event the core reports as raising an upcall
+ *     is on an unmasked, pending port, a masked port raises none; an
+ *     upcall is delivered only when pending and unmasked, and leaves
+ *     upcalls masked and the vCPU at its event callback;
+ *   - a blocked vCPU has upcalls unmasked and none pending (an event
+ *     would have woken it); a polling vCPU has none of its ports pending
+ *     and no upcall it could take; a blocked or polling vCPU's runstate is
+ *     blocked, a running one is the vCPU on the CPU; no runstate entry
+ *     time lies in the future, and the time a vCPU spent in its states
+ *     adds up (the sum of time[] minus state_entry_time never changes);
+ * and after time passes, no timer that is due is still armed: singleshot
+ * timers fired (VIRQ_TIMER pending if bound), poll deadlines woke their
+ * vCPU, the periodic timer of the vCPU on the CPU caught up.
+ */
+
+static struct {
+    uint64_t pending, mask, bound; /* the ports modelled (word 0), before the step */
+    struct vcpu_info vi[HV_MAX_VCPUS];
+    int upcall; /* the vCPU an upcall was delivered to in this step, or -1 */
+} ev[HC_NR_DOMS];
+static uint64_t runstate_sum[HC_NR_DOMS][HV_MAX_VCPUS];
+static uint64_t last_now;
+static uint32_t pv_mul;
+static int pv_shift;
+
+/* Xen's set_time_scale (xen-abi.md 2.1) for the machine's TSC rate. */
+static void pv_scale_init(uint64_t hz)
+{
+    int shift = 0;
+    while (hz > 2000000000ULL)
+        hz >>= 1, shift--;
+    while (hz <= 1000000000ULL)
+        hz <<= 1, shift++;
+    pv_mul = (uint32_t)((1000000000ULL << 32) / hz);
+    pv_shift = shift;
+}
+
+uint64_t hc_now_ns(void)
+{
+    uint64_t d = fz.tsc - HC_TSC0;
+    d = pv_shift < 0 ? d >> -pv_shift : d << pv_shift;
+    return (uint64_t)(((unsigned __int128)d * pv_mul) >> 32);
+}
+
+static uint64_t bound_ports(const struct domain *d)
+{
+    uint64_t b = 0;
+    for (unsigned p = 0; p < HV_NR_EVTCHN && p < 64; p++)
+        if (d->evtchn[p].state != ECS_FREE && d->evtchn[p].state != ECS_RESERVED)
+            b |= 1ULL << p;
+    return b;
+}
+
+static void ev_before(int i)
+{
+    const struct domain *d = hc_doms[i].d;
+    ev[i].pending = d->shared_info->evtchn_pending[0];
+    ev[i].mask = d->shared_info->evtchn_mask[0];
+    ev[i].bound = bound_ports(d);
+    fz_memcpy(ev[i].vi, d->shared_info->vcpu_info, d->max_vcpus * sizeof(struct vcpu_info));
+    ev[i].upcall = -1;
+    si_mapped[i] = false;
+}
+
+static void check_time_record(const struct vcpu *v, const struct vcpu_time_info *b,
+                              const struct vcpu_time_info *t, uint64_t now)
+{
+    unsigned dom = v->domain->domid, k = v->vcpu_id;
+    if (!fz_memcmp(b, t, sizeof(*t)))
+        return;
+    if (t->version == b->version)
+        fz_die("%s: d%uv%u's vcpu_time_info changed but its version did not (%u)", st.what, dom, k,
+               t->version);
+    if (t->version & 1)
+        fz_die("%s: d%uv%u's vcpu_time_info left with the odd version %u (an update in progress)",
+               st.what, dom, k, t->version);
+    if (t->system_time != now || t->tsc_timestamp != fz.tsc)
+        fz_die("%s: d%uv%u's vcpu_time_info says system_time %llu at TSC %llu, but it is %llu at "
+               "TSC %llu",
+               st.what, dom, k, (unsigned long long)t->system_time,
+               (unsigned long long)t->tsc_timestamp, (unsigned long long)now,
+               (unsigned long long)fz.tsc);
+    if (t->tsc_to_system_mul != pv_mul || t->tsc_shift != pv_shift ||
+        !(t->flags & XEN_PVCLOCK_TSC_STABLE_BIT))
+        fz_die("%s: d%uv%u's vcpu_time_info has mul 0x%x shift %d flags 0x%x; the TSC rate needs "
+               "mul 0x%x shift %d and the TSC-stable flag",
+               st.what, dom, k, t->tsc_to_system_mul, t->tsc_shift, t->flags, pv_mul, pv_shift);
+}
+
+static void ev_check(int i)
+{
+    const struct domain *d = hc_doms[i].d;
+    const struct shared_info *si = d->shared_info;
+    uint64_t now = hc_now_ns(), pending = si->evtchn_pending[0], bound = bound_ports(d);
+    /* A step that wrote the page through a mapping (MMUEXT_CLEAR_PAGE...) did as its guest does. */
+    bool guest = si_mapped[i];
+    uint64_t stray = pending & ~ev[i].pending & ~(bound | ev[i].bound);
+    if (stray && !guest)
+        fz_die("%s: port %d of d%u became pending but is not bound", st.what,
+               __builtin_ctzll(stray), d->domid);
+    uint64_t closed = ev[i].bound & ~bound & pending;
+    if (closed && !guest)
+        fz_die("%s: port %d of d%u was closed but is still pending (closing clears it)", st.what,
+               __builtin_ctzll(closed), d->domid);
+    for (unsigned k = 0; k < d->max_vcpus; k++) {
+        const struct vcpu *v = &d->vcpus[k];
+        const struct vcpu_info *b = &ev[i].vi[k], *vi = &si->vcpu_info[k];
+        if (!guest)
+            check_time_record(v, &b->time, &vi->time, now);
+        if (!guest && !b->evtchn_upcall_pending && vi->evtchn_upcall_pending &&
+            !vi->evtchn_pending_sel)
+            fz_die("%s: d%uv%u's upcall was raised with no selector bit set", st.what, d->domid, k);
+        if (v->state == VCPU_BLOCKED && (vi->evtchn_upcall_pending || vi->evtchn_upcall_mask))
+            fz_die("%s: d%uv%u is blocked with upcall_pending %u and upcall_mask %u (blocking "
+                   "unmasks; an upcall wakes it)",
+                   st.what, d->domid, k, vi->evtchn_upcall_pending, vi->evtchn_upcall_mask);
+        if (v->state == VCPU_POLLING) {
+            if (vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask)
+                fz_die("%s: d%uv%u polls with an upcall it could take", st.what, d->domid, k);
+            for (unsigned p = 0; p < v->nr_poll_ports && p < 128; p++)
+                if (v->poll_ports[p] < 64 && (pending >> v->poll_ports[p] & 1))
+                    fz_die("%s: d%uv%u polls port %u, which is pending", st.what, d->domid, k,
+                           v->poll_ports[p]);
+        }
+        const struct vcpu_runstate_info *r = &v->runstate;
+        if ((v->state == VCPU_BLOCKED || v->state == VCPU_POLLING) && r->state != RUNSTATE_blocked)
+            fz_die("%s: d%uv%u waits (state %u) in runstate %d", st.what, d->domid, k, v->state,
+                   r->state);
+        if (r->state == RUNSTATE_running && hv.current != v)
+            fz_die("%s: d%uv%u's runstate is running but it is not on the CPU", st.what, d->domid,
+                   k);
+        if (r->state_entry_time > now)
+            fz_die("%s: d%uv%u entered its runstate at %llu, after now (%llu)", st.what, d->domid,
+                   k, (unsigned long long)r->state_entry_time, (unsigned long long)now);
+        uint64_t sum = r->time[0] + r->time[1] + r->time[2] + r->time[3] - r->state_entry_time;
+        if (sum != runstate_sum[i][k])
+            fz_die("%s: d%uv%u's runstate times do not add up (time[] - state_entry_time = %lld, "
+                   "was %lld)",
+                   st.what, d->domid, k, (unsigned long long)sum,
+                   (unsigned long long)runstate_sum[i][k]);
+    }
+    int u = ev[i].upcall;
+    if (u >= 0 && !d->is_shutting_down &&
+        (!si->vcpu_info[u].evtchn_upcall_mask ||
+         d->vcpus[u].regs.rip != d->vcpus[u].event_callback))
+        fz_die("%s: an upcall to d%uv%d left upcall_mask %u and rip 0x%llx (callback 0x%llx)",
+               st.what, d->domid, u, si->vcpu_info[u].evtchn_upcall_mask,
+               (unsigned long long)d->vcpus[u].regs.rip,
+               (unsigned long long)d->vcpus[u].event_callback);
+}
+
+/* An event or upcall record, when the core makes it: what it says must be so. */
+static void check_event_record(const struct trace_rec *r)
+{
+    int i = -1;
+    for (int k = 0; k < HC_NR_DOMS; k++)
+        if (hc_doms[k].d->domid == r->dom)
+            i = k;
+    if (i < 0)
+        fz_die("%s: trace record kind %u for d%u, not one of the fuzzer's domains", st.what,
+               r->kind, r->dom);
+    const struct domain *d = hc_doms[i].d;
+    if (r->vcpu >= d->max_vcpus)
+        fz_die("%s: trace record kind %u for d%uv%u, which does not exist", st.what, r->kind,
+               r->dom, r->vcpu);
+    const struct vcpu_info *vi = &d->shared_info->vcpu_info[r->vcpu];
+    if (r->kind == TR_UPCALL) {
+        if (!vi->evtchn_upcall_pending || vi->evtchn_upcall_mask ||
+            !hc_runnable(&d->vcpus[r->vcpu]))
+            fz_die("%s: an upcall to d%uv%u with upcall_pending %u, upcall_mask %u", st.what,
+                   r->dom, r->vcpu, vi->evtchn_upcall_pending, vi->evtchn_upcall_mask);
+        ev[i].upcall = r->vcpu;
+        return;
+    }
+    uint32_t port = r->nr;
+    if (port >= HV_NR_EVTCHN || d->evtchn[port].state == ECS_FREE ||
+        d->evtchn[port].state == ECS_RESERVED)
+        fz_die("%s: an event on port %u of d%u, which is not bound", st.what, port, r->dom);
+    const struct shared_info *si = d->shared_info;
+    bool masked = si->evtchn_mask[0] >> port & 1;
+    if (r->args[0] && (masked || !(si->evtchn_pending[0] >> port & 1) ||
+                       !(vi->evtchn_pending_sel & 1) || !vi->evtchn_upcall_pending))
+        fz_die("%s: an event on port %u of d%u raised an upcall, but the port is %s%s", st.what,
+               port, r->dom, masked ? "masked" : "unmasked",
+               (si->evtchn_pending[0] >> port & 1) ? "" : " and not pending");
+}
+
+/* ---------------------------------------------------------------------------------------------
  * A step
  */
 
@@ -522,7 +736,14 @@ void hc_begin_step(int actor, const char *what, unsigned flags)
         for (unsigned k = 0; k < d->max_vcpus; k++)
             if (hc_runnable(&d->vcpus[k]))
                 st.runnable_before[i] |= (uint8_t)(1u << k);
+        if (mine)
+            ev_before(i);
     }
+    uint64_t now = hc_now_ns();
+    if (now < last_now)
+        fz_die("system time went back from %llu to %llu before %s", (unsigned long long)last_now,
+               (unsigned long long)now, what);
+    last_now = now;
     if (hc_trace_steps && actor < 0)
         fprintf(stderr, "step %u: %s (the machine)\n", cur + 1, what);
     else if (hc_trace_steps)
@@ -935,7 +1156,7 @@ static void inv_restore(bool all)
 bool hc_end_step(void)
 {
     if (hc_plant_name)
-        hc_plant_in_step(st.actor, st.flags);
+        hc_plant_in_step(st.actor, st.flags, st.what);
     st.active = false;
     fz.track = false; /* the checks read RAM through the core: not the guest's doing */
     bool mm = st.flags & HC_STEP_MM, need_inv = false, mem_changed = false;
@@ -982,6 +1203,7 @@ bool hc_end_step(void)
             need_inv = mem_changed = true;
         }
         check_vcpus(i);
+        ev_check(i);
     }
 
     /*
@@ -1007,6 +1229,117 @@ bool hc_end_step(void)
     return mem_changed;
 }
 
+/*
+ * Time passes (ticks of the TSC) with the vCPU on the CPU running, then
+ * the machine runs the timers that are due: a step of the machine. None
+ * may be left due.
+ */
+void hc_time_passes(uint64_t ticks)
+{
+    fz.tsc += ticks;
+    uint64_t now = hc_now_ns();
+    /* The singleshot timers due, before they fire. */
+    uint8_t due[HC_NR_DOMS] = {0};
+    for (int i = 0; i < HC_NR_DOMS; i++)
+        for (unsigned k = 0; k < hc_doms[i].d->max_vcpus; k++) {
+            uint64_t at = hc_doms[i].d->vcpus[k].singleshot_deadline;
+            if (at && at <= now)
+                due[i] |= (uint8_t)(1u << k);
+        }
+    hc_begin_step(-1, "time", 0);
+    sched_run_timers();
+    hc_end_step();
+    for (int i = 0; i < HC_NR_DOMS; i++) {
+        const struct domain *d = hc_doms[i].d;
+        if (!d->in_use || d->is_shutting_down)
+            continue;
+        for (unsigned k = 0; k < d->max_vcpus; k++) {
+            const struct vcpu *v = &d->vcpus[k];
+            if (v->singleshot_deadline && v->singleshot_deadline <= now)
+                fz_die("time: d%uv%u's singleshot timer (due at %llu) is still armed at %llu",
+                       d->domid, k, (unsigned long long)v->singleshot_deadline,
+                       (unsigned long long)now);
+            uint32_t port = v->virq_to_port[VIRQ_TIMER];
+            if ((due[i] >> k & 1) && port && port < 64 &&
+                !(d->shared_info->evtchn_pending[0] >> port & 1))
+                fz_die("time: d%uv%u's singleshot timer fired, but its VIRQ_TIMER port %u is not "
+                       "pending",
+                       d->domid, k, port);
+            if (v->state == VCPU_POLLING && v->poll_deadline && v->poll_deadline <= now)
+                fz_die("time: d%uv%u still polls, its deadline %llu passed (now %llu)", d->domid, k,
+                       (unsigned long long)v->poll_deadline, (unsigned long long)now);
+        }
+    }
+    const struct vcpu *c = hv.current;
+    if (c && c->domain->in_use && !c->domain->is_shutting_down &&
+        c->runstate.state == RUNSTATE_running && hc_runnable(c) && c->periodic_period &&
+        c->virq_to_port[VIRQ_TIMER] && c->periodic_last + c->periodic_period <= now)
+        fz_die("time: d%uv%u is on the CPU with VIRQ_TIMER bound, its periodic timer (every %llu "
+               "ns, last %llu) is due at %llu",
+               c->domain->domid, c->vcpu_id, (unsigned long long)c->periodic_period,
+               (unsigned long long)c->periodic_last, (unsigned long long)now);
+}
+
+#define IDLE_MAX_NS (1ULL << 42) /* about 73 minutes: a later deadline is not waited for */
+
+static void take_min(uint64_t *best, uint64_t t)
+{
+    if (t && (!*best || t < *best))
+        *best = t;
+}
+
+/*
+ * The machine idles until the next deadline, as the simulator does when no
+ * vCPU can run. sched_next_deadline must name the earliest armed timer:
+ * singleshot timers, poll deadlines, and the periodic timer of the vCPU on
+ * the CPU when VIRQ_TIMER is bound (one it missed would never fire in an
+ * idle machine; 0 with a timer armed would be a deadlock).
+ */
+void hc_idle(void)
+{
+    uint64_t want = 0;
+    for (int i = 0; i < HC_NR_DOMS; i++) {
+        const struct domain *d = hc_doms[i].d;
+        if (!d->in_use || d->is_shutting_down)
+            continue;
+        for (unsigned k = 0; k < d->max_vcpus; k++) {
+            const struct vcpu *v = &d->vcpus[k];
+            if (v->state == VCPU_POLLING)
+                take_min(&want, v->poll_deadline);
+            take_min(&want, v->singleshot_deadline);
+        }
+    }
+    const struct vcpu *c = hv.current;
+    if (c && c->domain->in_use && !c->domain->is_shutting_down &&
+        c->runstate.state == RUNSTATE_running && hc_runnable(c) && c->periodic_period &&
+        c->virq_to_port[VIRQ_TIMER])
+        take_min(&want, c->periodic_last + c->periodic_period);
+    uint64_t at = sched_next_deadline();
+    if (at != want)
+        fz_die("idle: sched_next_deadline() = %llu, but the earliest timer is due at %llu",
+               (unsigned long long)at, (unsigned long long)want);
+    if (!at)
+        return; /* nothing would ever wake the machine: the simulator reports a deadlock */
+    /* The fewest ticks that reach the deadline (at most IDLE_MAX_NS ahead: the TSC is finite). */
+    uint64_t now = hc_now_ns(), target = at, tsc = fz.tsc, lo = 0, hi = 1ULL << 46;
+    if (target > now && target - now > IDLE_MAX_NS)
+        target = now + IDLE_MAX_NS;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        fz.tsc = tsc + mid;
+        if (hc_now_ns() >= target)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    fz.tsc = tsc;
+    uint64_t ticks = lo;
+    if (hc_trace_steps)
+        fprintf(stderr, "idle until %llu (%llu ticks)\n", (unsigned long long)at,
+                (unsigned long long)ticks);
+    hc_time_passes(ticks);
+}
+
 void hc_end_input(void)
 {
     fz.track = false;
@@ -1027,6 +1360,7 @@ void hc_step_reset(bool all)
     pend_n = 0;
     nr_pool = 0;
     nr_steps = cur = 0;
+    last_now = 0;
     ft_from = NONE;
     for (int i = 0; i < HC_NR_DOMS; i++)
         others[i].from = cold_from[i] = NONE;
@@ -1046,6 +1380,15 @@ void hc_step_init(void)
     for (unsigned m = 0; m < HC_NR_FRAMES; m++)
         pend_pre[m] = NOT_PENDING;
     inv_init();
+    pv_scale_init(arch_tsc_khz() * 1000ULL);
+    for (int i = 0; i < HC_NR_DOMS; i++) {
+        const struct domain *d = &hcs.snap_hv.domains[hc_doms[i].d - hv.domains];
+        for (unsigned k = 0; k < d->max_vcpus; k++) {
+            const struct vcpu_runstate_info *r = &d->vcpus[k].runstate;
+            runstate_sum[i][k] =
+                r->time[0] + r->time[1] + r->time[2] + r->time[3] - r->state_entry_time;
+        }
+    }
     fz.on_touch = on_touch;
     fz.on_trace = on_trace;
     fz.on_deschedule = on_deschedule;
