@@ -188,16 +188,17 @@ void arch_panic(const char *msg)
 
 bool fz_result_valid(long rc)
 {
-    /* Every value of Xen's public errno.h (xen-abi.md 1.4), as a bitmap indexed by errno. */
+    /* Every value of Xen's public errno.h (xen-abi.md 1.4). */
     static const unsigned char xen_errno[] = {
         1,  2,  3,  4,  5,  6,  7,  9,  10, 11, 12, 13,  14,  16,  17,  18,
         19, 20, 21, 22, 23, 24, 28, 30, 31, 33, 34, 35,  36,  37,  38,  39,
         61, 62, 74, 75, 84, 85, 88, 90, 95, 98, 99, 105, 106, 107, 110, 111,
     };
+    static uint64_t valid[2]; /* as a bitmap indexed by errno (all below 128) */
+    if (!valid[0])
+        for (size_t i = 0; i < sizeof(xen_errno); i++)
+            valid[xen_errno[i] / 64] |= 1ULL << (xen_errno[i] % 64);
     if (rc >= 0)
         return true;
-    for (size_t i = 0; i < sizeof(xen_errno); i++)
-        if (rc == -(long)xen_errno[i])
-            return true;
-    return false;
+    return rc > -128 && (valid[-rc / 64] >> (-rc % 64) & 1);
 }

@@ -66,10 +66,10 @@ enum step {
     S_BACKEND,    /* which u8: the console (even) or xenstore (odd) backend notifies; 128 and */
                   /* up: the toolstack injects an event on port which - 128 (evtchn_inject) */
     S_RING,       /* the console backend drains the ring without a notify */
-    S_TIME,       /* ticks u32 (x256): time passes, the timers due fire */
+    S_TIME,       /* ticks u32 (x256): time passes, the timers due fire; 0: the CPU idles */
+                  /* until the next timer deadline (sched_next_deadline), if there is one */
     S_SHINFO,     /* off u16, len u8, bytes: the guest writes its shared_info */
     S_MULTI,      /* count u8 (mod 16), then count x (op u8, kinds u16, 5 args): a multicall */
-    S_IDLE,       /* the CPU idles until the next timer deadline (sched_next_deadline), if any */
     NR_STEPS
 };
 
@@ -195,16 +195,24 @@ static bool upcall_deliverable(struct vcpu *v)
     return vi->evtchn_upcall_pending && !vi->evtchn_upcall_mask;
 }
 
+/* Back to the guest after an exit: hv_entry_resume, which does nothing without an upcall to give.
+ */
+static void resume(struct vcpu *v)
+{
+    if (upcall_deliverable(v))
+        hv_entry_resume(v);
+}
+
 /*
  * Domain i's guest is about to run: its vCPU, put on the CPU if another
- * vCPU was there or it left it (a step of the machine), with a pending
- * upcall delivered first (a step of the domain). NULL: it cannot run.
+ * vCPU was there or it left it, with a pending upcall delivered first
+ * (steps of the domain). NULL: it cannot run.
  */
 static struct vcpu *run_vcpu(int i)
 {
     struct vcpu *v = running_vcpu(i);
     if (v && (hv.current != v || v->runstate.state != RUNSTATE_running)) {
-        hc_begin_step(-1, "context switch", 0);
+        hc_begin_step(i, "context switch", HC_STEP_SWITCH);
         hv_entry_schedule(v);
         hc_end_step();
         v = running_vcpu(i);
@@ -274,7 +282,7 @@ static void do_syscall(int di, struct vcpu *v, uint64_t nr, const uint64_t a[5],
     hc_begin_step(di, kernel ? hypercall_name((unsigned int)nr) : "user-mode syscall",
                   kernel ? flags : 0);
     hv_entry_syscall(v);
-    hv_entry_resume(v); /* back to the guest: an upcall the call raised or unmasked */
+    resume(v); /* back to the guest: an upcall the call raised or unmasked */
     bool changed = hc_end_step();
     if (!kernel)
         return;
@@ -331,7 +339,7 @@ static void guest_exit(int di, struct vcpu *v, const char *what, int kind, unsig
         hv_entry_page_fault(v, va, access);
     else
         hv_entry_cpuid(v);
-    hv_entry_resume(v);
+    resume(v);
     hc_end_step();
 }
 
@@ -468,12 +476,12 @@ static void step(struct cursor *c)
         uint64_t ticks = get_n(c, 4);
         if (c->short_read)
             return;
-        hc_time_passes(ticks << 8);
+        if (ticks)
+            hc_time_passes(ticks << 8);
+        else
+            hc_idle();
         return;
     }
-    case S_IDLE:
-        hc_idle();
-        return;
     case S_SHINFO: {
         uint64_t off = get_n(c, 2) % PAGE_SIZE;
         size_t len = get_n(c, 1);

@@ -86,6 +86,8 @@ void hc_si_hot_copy(int i, uint8_t *dst);
 bool hc_si_cold_equal(int i, const uint8_t *base);
 /* A stale domain's live state becomes its baseline (it was checked as the actor). */
 void hc_rebase(int i);
+/* The core's time-record refresh policy in this input (enum time_refresh). */
+extern unsigned hc_refresh_policy;
 /* The index of hc_doms whose domain is d (aborts for another domain). */
 int hc_dom_index(const struct domain *d);
 

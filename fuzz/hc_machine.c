@@ -286,9 +286,11 @@ void hc_changed_outside_step(int di)
 }
 
 static bool time_policy_changed;
+unsigned hc_refresh_policy; /* TIME_REFRESH_XEN */
 
 void hc_time_policy(unsigned policy, uint64_t period_ns)
 {
+    hc_refresh_policy = policy;
     time_configure(&(struct time_config){.refresh = policy, .refresh_period_ns = period_ns});
     time_init(); /* (the TSC is still where the snapshot was taken: the same boot TSC) */
     time_policy_changed = true;
@@ -379,6 +381,7 @@ void hc_restore(bool all)
     if (policy)
         time_configure(&(struct time_config){0}); /* the defaults the snapshot was taken with */
     time_policy_changed = false;
+    hc_refresh_policy = TIME_REFRESH_XEN;
     if (fz.tsc != HC_TSC0 || policy) {
         fz.tsc = HC_TSC0;
         time_init();

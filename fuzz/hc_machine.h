@@ -50,10 +50,12 @@ void hc_full_check(void);
  * the next step that may, and at the end of the input), so most steps
  * cost no comparison of the frame table or of page tables at all.
  */
-#define HC_STEP_MM 1u   /* may change the actor's frame-table and M2P entries, page tables, */
-                        /* base pointers and GDTs: the memory-management hypercalls */
-#define HC_STEP_COLD 2u /* may change the actor's trap tables and poll ports: set_trap_table, */
-                        /* SCHEDOP_poll */
+#define HC_STEP_MM 1u     /* may change the actor's frame-table and M2P entries, page tables, */
+                          /* base pointers and GDTs: the memory-management hypercalls */
+#define HC_STEP_COLD 2u   /* may change the actor's trap tables and poll ports: set_trap_table, */
+                          /* SCHEDOP_poll */
+#define HC_STEP_SWITCH 4u /* the machine switches the CPU to the actor's vCPU: the runstate of */
+                          /* the vCPU that leaves it may change too (hv_entry_schedule) */
 void hc_begin_step(int actor, const char *what, unsigned flags);
 /* Which of the HC_STEP_* a hypercall with first argument a0 needs (a multicall: all). */
 unsigned hc_hypercall_flags(uint64_t nr, uint64_t a0);

@@ -46,7 +46,8 @@ enum {
     W_FAILED = 8,  /* a memory-management step of d1 whose hypercall failed */
     W_SWITCH = 16, /* a context switch (the machine) */
     W_TIME = 32,   /* time passing (the machine) */
-    W_UPCALL = 64  /* an upcall delivered to d1 before its step */
+    W_UPCALL = 64, /* an upcall delivered to d1 before its step */
+    W_LATER = 128  /* a step of d1 after its first */
 };
 
 static struct domain *dom(int i)
@@ -235,8 +236,7 @@ static void pending_free(int a)
 
 static void closed_pending(int a)
 {
-    dom(a)->evtchn[1].state = ECS_FREE; /* the console port, closed with its event pending */
-    dom(a)->shared_info->evtchn_pending[0] |= 1ULL << 1;
+    dom(a)->evtchn[1].state = ECS_FREE; /* the console port, pending: closed, its bit left */
 }
 
 static void upcall_no_selector(int a)
@@ -317,7 +317,7 @@ static const struct plant plants[] = {
     {"offline-running", W_SWITCH, offline_running},
     {"timer-not-fired", W_TIME, timer_not_fired},
     {"pending-free", W_ANY, pending_free},
-    {"closed-pending", W_ANY, closed_pending},
+    {"closed-pending", W_LATER, closed_pending},
     {"upcall-no-selector", W_ANY, upcall_no_selector},
     {"masked-event", W_ANY, masked_event},
     {"blocked-pending", W_OTHER, blocked_pending},
@@ -327,6 +327,7 @@ static const struct plant plants[] = {
 };
 
 static const struct plant *chosen;
+static unsigned d1_steps; /* steps of d1 so far in this input */
 
 void hc_plant_init(void)
 {
@@ -349,6 +350,7 @@ void hc_plant_init(void)
 void hc_plant_reset(void)
 {
     planted = false;
+    d1_steps = 0;
     runs++;
 }
 
@@ -357,10 +359,15 @@ void hc_plant_in_step(int actor, unsigned flags, const char *what)
     unsigned w = chosen->when;
     if (planted)
         return;
-    if (w & (W_SWITCH | W_TIME)) {
-        if (actor >= 0 || strcmp(what, w == W_SWITCH ? "context switch" : "time"))
+    if (w == W_SWITCH) {
+        if (strcmp(what, "context switch"))
+            return;
+    } else if (w == W_TIME) {
+        if (actor >= 0 || strcmp(what, "time"))
             return;
     } else {
+        if (actor == 0 && d1_steps++ == 0 && w == W_LATER)
+            return;
         bool mm = flags & HC_STEP_MM;
         bool failed = mm && (long)dom(0)->vcpus[0].regs.rax < 0;
         if (actor != 0 || (w == W_OTHER && mm) || (w == W_MM && !mm) ||
@@ -370,4 +377,5 @@ void hc_plant_in_step(int actor, unsigned flags, const char *what)
     planted = true;
     fprintf(stderr, "FUZZ_PLANT: %s planted in %s\n", chosen->name, what);
     chosen->make(actor < 0 ? 0 : actor);
+    (void)flags;
 }

@@ -12,6 +12,7 @@
 #include "hv/evtchn.h"
 #include "hv/hypercall.h"
 #include "hv/mm.h"
+#include "hv/time.h"
 #include "hv/trace.h"
 #include "public/xen.h"
 
@@ -97,6 +98,8 @@ static struct {
     uint16_t actor_dom;
     unsigned flags; /* HC_STEP_* */
     const char *what;
+    struct vcpu *prev; /* a context switch: the vCPU that was on the CPU */
+    unsigned mine;     /* the domains the step may change (a bit each) */
     /* Memory-management steps: frames compared after the step, and the actor's data frames. */
     uint32_t frames[HC_NR_FRAMES];
     int16_t pre[HC_NR_FRAMES]; /* pool slot or NO_PRE */
@@ -144,6 +147,16 @@ static unsigned nr_pool;
 static uint32_t *stamp; /* per frame: the step that last reached it (epoch) */
 static uint32_t epoch;
 static unsigned long budget_touches, budget_hypercalls;
+
+/* Small fixed-size copies and comparisons, inline (the libc calls cost more than the work). */
+static bool words_differ(const void *a, const void *b, size_t n)
+{
+    const uint64_t *x = a, *y = b;
+    uint64_t d = 0;
+    for (size_t i = 0; i < n / 8; i++)
+        d |= x[i] ^ y[i];
+    return d != 0;
+}
 
 static bool is_pt(const struct page_info *pg)
 {
@@ -320,9 +333,12 @@ static void on_trace(const struct trace_rec *r)
     if (r->kind == TR_EVENT || r->kind == TR_UPCALL)
         check_event_record(r);
     if (st.actor < 0) {
-        /* Time passing, a context switch: a timer may send an event (VIRQ_TIMER). */
+        /* Time passing: a timer may send an event (VIRQ_TIMER), to a domain that had one due. */
         if (r->kind != TR_EVENT)
             fz_die("%s: trace record kind %u while no domain acted", st.what, r->kind);
+        for (int i = 0; i < HC_NR_DOMS; i++)
+            if (hc_doms[i].d->domid == r->dom && !(st.mine >> i & 1))
+                fz_die("%s: an event for d%u, which had no timer due", st.what, r->dom);
         return;
     }
     if (r->dom != st.actor_dom)
@@ -496,7 +512,8 @@ void hc_verify_unchanged(int i)
  */
 
 static struct {
-    uint64_t pending, mask, bound; /* the ports modelled (word 0), before the step */
+    uint64_t pending, bound; /* the ports modelled (word 0) pending before the step, and which */
+                             /* of those were bound */
     struct vcpu_info vi[HV_MAX_VCPUS];
     int upcall; /* the vCPU an upcall was delivered to in this step, or -1 */
 } ev[HC_NR_DOMS];
@@ -524,12 +541,16 @@ uint64_t hc_now_ns(void)
     return (uint64_t)(((unsigned __int128)d * pv_mul) >> 32);
 }
 
-static uint64_t bound_ports(const struct domain *d)
+/* Of the ports in `ports` (word 0), those bound. */
+static uint64_t bound_of(const struct domain *d, uint64_t ports)
 {
     uint64_t b = 0;
-    for (unsigned p = 0; p < HV_NR_EVTCHN && p < 64; p++)
-        if (d->evtchn[p].state != ECS_FREE && d->evtchn[p].state != ECS_RESERVED)
+    for (; ports; ports &= ports - 1) {
+        unsigned p = (unsigned)__builtin_ctzll(ports);
+        if (p < HV_NR_EVTCHN && d->evtchn[p].state != ECS_FREE &&
+            d->evtchn[p].state != ECS_RESERVED)
             b |= 1ULL << p;
+    }
     return b;
 }
 
@@ -537,9 +558,9 @@ static void ev_before(int i)
 {
     const struct domain *d = hc_doms[i].d;
     ev[i].pending = d->shared_info->evtchn_pending[0];
-    ev[i].mask = d->shared_info->evtchn_mask[0];
-    ev[i].bound = bound_ports(d);
-    fz_memcpy(ev[i].vi, d->shared_info->vcpu_info, d->max_vcpus * sizeof(struct vcpu_info));
+    ev[i].bound = bound_of(d, ev[i].pending);
+    for (unsigned k = 0; k < d->max_vcpus; k++)
+        ev[i].vi[k] = d->shared_info->vcpu_info[k];
     ev[i].upcall = -1;
     si_mapped[i] = false;
 }
@@ -548,7 +569,8 @@ static void check_time_record(const struct vcpu *v, const struct vcpu_time_info 
                               const struct vcpu_time_info *t, uint64_t now)
 {
     unsigned dom = v->domain->domid, k = v->vcpu_id;
-    if (!fz_memcmp(b, t, sizeof(*t)))
+    _Static_assert(sizeof(*t) % 8 == 0, "vcpu_time_info is whole words");
+    if (!words_differ(b, t, sizeof(*t)))
         return;
     if (t->version == b->version)
         fz_die("%s: d%uv%u's vcpu_time_info changed but its version did not (%u)", st.what, dom, k,
@@ -573,14 +595,14 @@ static void ev_check(int i)
 {
     const struct domain *d = hc_doms[i].d;
     const struct shared_info *si = d->shared_info;
-    uint64_t now = hc_now_ns(), pending = si->evtchn_pending[0], bound = bound_ports(d);
+    uint64_t now = hc_now_ns(), pending = si->evtchn_pending[0];
     /* A step that wrote the page through a mapping (MMUEXT_CLEAR_PAGE...) did as its guest does. */
     bool guest = si_mapped[i];
-    uint64_t stray = pending & ~ev[i].pending & ~(bound | ev[i].bound);
+    uint64_t newly = pending & ~ev[i].pending, stray = newly & ~bound_of(d, newly);
     if (stray && !guest)
         fz_die("%s: port %d of d%u became pending but is not bound", st.what,
                __builtin_ctzll(stray), d->domid);
-    uint64_t closed = ev[i].bound & ~bound & pending;
+    uint64_t kept = ev[i].bound & pending, closed = kept & ~bound_of(d, kept);
     if (closed && !guest)
         fz_die("%s: port %d of d%u was closed but is still pending (closing clears it)", st.what,
                __builtin_ctzll(closed), d->domid);
@@ -679,7 +701,8 @@ static void save_refs(int i)
         st.refs[i][k].table = mfn_x(v->guest_table);
         st.refs[i][k].user_table = mfn_x(v->guest_table_user);
         st.refs[i][k].gdt_ents = v->gdt_ents;
-        fz_memcpy(st.refs[i][k].gdt_frames, v->gdt_frames, sizeof(v->gdt_frames));
+        for (unsigned g = 0; g < 16; g++)
+            st.refs[i][k].gdt_frames[g] = v->gdt_frames[g];
     }
 }
 
@@ -691,13 +714,20 @@ static bool refs_changed(int i)
         if (st.refs[i][k].table != mfn_x(v->guest_table) ||
             st.refs[i][k].user_table != mfn_x(v->guest_table_user) ||
             st.refs[i][k].gdt_ents != v->gdt_ents ||
-            fz_memcmp(st.refs[i][k].gdt_frames, v->gdt_frames, sizeof(v->gdt_frames)))
+            words_differ(st.refs[i][k].gdt_frames, v->gdt_frames, sizeof(v->gdt_frames)))
             return true;
     }
     return false;
 }
 
+static void begin_step(int actor, const char *what, unsigned flags, unsigned mine_mask);
+
 void hc_begin_step(int actor, const char *what, unsigned flags)
+{
+    begin_step(actor, what, flags, actor >= 0 ? 1u << actor : (1u << HC_NR_DOMS) - 1);
+}
+
+static void begin_step(int actor, const char *what, unsigned flags, unsigned mine_mask)
 {
     if (++epoch == 0) {
         memset(stamp, 0, HC_NR_FRAMES * sizeof(*stamp));
@@ -720,12 +750,14 @@ void hc_begin_step(int actor, const char *what, unsigned flags)
     }
     st.actor = actor;
     st.actor_dom = actor >= 0 ? hc_doms[actor].d->domid : NO_ACTOR;
+    st.prev = (flags & HC_STEP_SWITCH) ? hv.current : NULL;
+    st.mine = mine_mask;
     st.flags = actor >= 0 ? flags : 0;
     st.what = what;
     st.nr_frames = st.nr_own = st.nr_ft_chg = 0;
     for (int i = 0; i < HC_NR_DOMS; i++) {
         struct domain *d = hc_doms[i].d;
-        bool mine = actor < 0 || i == actor;
+        bool mine = st.mine >> i & 1;
         if (mine) {
             hc_verify_unchanged(i);
             save_refs(i);
@@ -1153,6 +1185,20 @@ static void inv_restore(bool all)
     inv_sample = inv_always || ++inv_inputs % INV_SAMPLE == 0;
 }
 
+/*
+ * A context switch took vCPU prev of domain i (not the actor's) off the CPU:
+ * its runstate changed, which is all the switch may change there. Its
+ * baseline takes the new runstate; the rest is compared as usual.
+ */
+static void switched_out(int i, const struct vcpu *prev)
+{
+    if (hcs.dom[i].base != &hcs.dom[i].buf) {
+        hc_dom_copy(&hcs.dom[i].buf, hcs.dom[i].base);
+        hcs.dom[i].base = &hcs.dom[i].buf;
+    }
+    hcs.dom[i].buf.vcpus[prev->vcpu_id].runstate = prev->runstate;
+}
+
 bool hc_end_step(void)
 {
     if (hc_plant_name)
@@ -1188,7 +1234,9 @@ bool hc_end_step(void)
         }
         if (cold_from[i] == NONE)
             cold_from[i] = cur;
-        if (st.actor >= 0 && i != st.actor) {
+        if (!(st.mine >> i & 1)) {
+            if (st.prev && st.prev->domain == hc_doms[i].d)
+                switched_out(i, st.prev);
             if (others[i].from == NONE)
                 others[i].from = cur;
             others[i].last = cur;
@@ -1246,7 +1294,25 @@ void hc_time_passes(uint64_t ticks)
             if (at && at <= now)
                 due[i] |= (uint8_t)(1u << k);
         }
-    hc_begin_step(-1, "time", 0);
+    /*
+     * Which domains the timers may change: those with a timer due, the one
+     * on the CPU (its periodic timer, the epoch's refresh of its time
+     * record), every one under the periodic refresh policy. The others
+     * must come out unchanged.
+     */
+    unsigned mine = 0;
+    for (int i = 0; i < HC_NR_DOMS; i++) {
+        const struct domain *d = hc_doms[i].d;
+        for (unsigned k = 0; k < d->max_vcpus; k++) {
+            const struct vcpu *v = &d->vcpus[k];
+            if ((due[i] >> k & 1) ||
+                (v->state == VCPU_POLLING && v->poll_deadline && v->poll_deadline <= now))
+                mine |= 1u << i;
+        }
+        if ((hv.current && hv.current->domain == d) || hc_refresh_policy == TIME_REFRESH_PERIODIC)
+            mine |= 1u << i;
+    }
+    begin_step(-1, "time", 0, mine);
     sched_run_timers();
     hc_end_step();
     for (int i = 0; i < HC_NR_DOMS; i++) {
@@ -1321,19 +1387,18 @@ void hc_idle(void)
     if (!at)
         return; /* nothing would ever wake the machine: the simulator reports a deadlock */
     /* The fewest ticks that reach the deadline (at most IDLE_MAX_NS ahead: the TSC is finite). */
-    uint64_t now = hc_now_ns(), target = at, tsc = fz.tsc, lo = 0, hi = 1ULL << 46;
+    uint64_t now = hc_now_ns(), target = at, tsc = fz.tsc, ticks = 0;
     if (target > now && target - now > IDLE_MAX_NS)
         target = now + IDLE_MAX_NS;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        fz.tsc = tsc + mid;
-        if (hc_now_ns() >= target)
-            hi = mid;
-        else
-            lo = mid + 1;
+    if (target > now) {
+        /* The inverse of the scale, then the last few ticks its rounding takes. */
+        unsigned __int128 d = (((unsigned __int128)(target - now) << 32) + pv_mul - 1) / pv_mul;
+        ticks = (uint64_t)(pv_shift < 0 ? d << -pv_shift : d >> pv_shift);
+        ticks = ticks > 8 ? ticks - 8 : 0;
+        for (fz.tsc = tsc + ticks; hc_now_ns() < target; fz.tsc++)
+            ticks++;
+        fz.tsc = tsc;
     }
-    fz.tsc = tsc;
-    uint64_t ticks = lo;
     if (hc_trace_steps)
         fprintf(stderr, "idle until %llu (%llu ticks)\n", (unsigned long long)at,
                 (unsigned long long)ticks);

@@ -33,8 +33,7 @@ enum {
     S_RING,
     S_TIME,
     S_SHINFO,
-    S_MULTI,
-    S_IDLE
+    S_MULTI
 };
 enum { K0, K8, K64, KS, KP, KM, KSELF, K32 }; /* argument kinds, see get_arg() */
 
@@ -192,10 +191,11 @@ static void inject(struct seed *s, int dom, unsigned port)
     put(s, 128 + port, 1);
 }
 
-/* The CPU idles until the next deadline. */
+/* The CPU idles until the next deadline (a time step of 0 ticks). */
 static void idle(struct seed *s)
 {
-    op(s, 0, S_IDLE);
+    op(s, 0, S_TIME);
+    put(s, 0, 4);
 }
 
 static void version(struct seed *s, int dom)

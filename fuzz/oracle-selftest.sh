@@ -36,6 +36,7 @@ mm=hc-14-update_va_mapping   # d1: memory-management steps that succeed
 failing=hc-01-mmu_update-xen-slot # d1: a memory-management call that fails
 switch=switch-periodic       # context switches and time passing, VIRQ_TIMER bound in d2
 upcall=sched-block-singleshot-callback # an upcall delivered to d1
+pending=sched-poll-pending   # d1: the console's event, then a poll
 cases="
 foreign-frame|$plain||step 1 \(xen_version by d1\) wrote frame .* not the actor's
 foreign-frame-mm|$mm||update_va_mapping by d1 wrote frame .*, owned by 0x2
@@ -72,7 +73,7 @@ time-unversioned|$plain||d1v0's vcpu_time_info changed but its version did not
 offline-running|$switch||d2v1's runstate is running but it is not on the CPU
 timer-not-fired|$switch||time: d1v0's singleshot timer \(due at 1\) is still armed
 pending-free|$plain||port 40 of d1 became pending but is not bound
-closed-pending|$plain||port 1 of d1 was closed but is still pending
+closed-pending|$pending||port 1 of d1 was closed but is still pending
 upcall-no-selector|$plain||d1v0's upcall was raised with no selector bit set
 masked-event|$plain||an event on port 1 of d1 raised an upcall, but the port is masked
 blocked-pending|$plain||d1v0 is blocked with upcall_pending 1 and upcall_mask 0
@@ -85,7 +86,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 n=0
-for s in $plain $mm $failing $switch $upcall; do
+for s in $plain $mm $failing $switch $upcall $pending; do
   if ! FUZZ_FULL_CHECK=1 "$bin" "$seeds/$s" >"$tmp/log" 2>&1; then
     echo "oracle-selftest: seed $s fails without a planted fault:" >&2
     grep -E "fuzz oracle|ERROR|panic" "$tmp/log" | head -n 3 >&2 || true
