@@ -79,6 +79,7 @@ void hc_dom_copy(struct domain *dst, const struct domain *src);
 bool hc_dom_equal(const struct domain *a, const struct domain *b);
 /* The cold state (trap tables, poll ports) of the vCPUs of a domain (its max_vcpus). */
 void hc_cold_copy(struct domain *dst, const struct domain *src);
+void hc_cold_copy_vcpu(struct domain *dst, const struct domain *src, unsigned k);
 bool hc_cold_equal(const struct domain *a, const struct domain *b);
 /* Domain i's live shared_info against a copy: the fields the core writes, or the rest. */
 bool hc_si_hot_equal(int i, const uint8_t *base);

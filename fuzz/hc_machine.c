@@ -174,6 +174,12 @@ void hc_cold_copy(struct domain *dst, const struct domain *src)
  * has no code path that writes its cold state; the whole-machine check
  * compares it every few thousand inputs).
  */
+void hc_cold_copy_vcpu(struct domain *dst, const struct domain *src, unsigned k)
+{
+    fz_memcpy(dst->vcpus[k].trap_ctxt, src->vcpus[k].trap_ctxt, sizeof(src->vcpus[k].trap_ctxt));
+    fz_memcpy(dst->vcpus[k].poll_ports, src->vcpus[k].poll_ports, sizeof(src->vcpus[k].poll_ports));
+}
+
 bool hc_cold_equal(const struct domain *a, const struct domain *b)
 {
     for (unsigned k = 0; k < a->max_vcpus; k++)

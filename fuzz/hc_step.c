@@ -99,6 +99,7 @@ static struct {
     unsigned flags; /* HC_STEP_* */
     const char *what;
     struct vcpu *prev; /* a context switch: the vCPU that was on the CPU */
+    int vcpu;          /* the actor's vCPU that runs (its first runnable one), or -1 */
     unsigned mine;     /* the domains the step may change (a bit each) */
     /* Memory-management steps: frames compared after the step, and the actor's data frames. */
     uint32_t frames[HC_NR_FRAMES];
@@ -768,6 +769,8 @@ static void begin_step(int actor, const char *what, unsigned flags, unsigned min
         for (unsigned k = 0; k < d->max_vcpus; k++)
             if (hc_runnable(&d->vcpus[k]))
                 st.runnable_before[i] |= (uint8_t)(1u << k);
+        if (i == actor)
+            st.vcpu = st.runnable_before[i] ? __builtin_ctz(st.runnable_before[i]) : -1;
         if (mine)
             ev_before(i);
     }
@@ -1227,9 +1230,13 @@ bool hc_end_step(void)
      * input.
      */
     for (int i = 0; i < HC_NR_DOMS; i++) {
-        if ((st.flags & HC_STEP_COLD) && i == st.actor) {
-            hc_cold_copy(&hcs.dom[i].cold_buf, hc_doms[i].d);
-            hcs.dom[i].cold_base = &hcs.dom[i].cold_buf;
+        if ((st.flags & HC_STEP_COLD) && i == st.actor && st.vcpu >= 0) {
+            /* Its vCPU's cold state is the new baseline; the other vCPUs' may not change. */
+            if (hcs.dom[i].cold_base != &hcs.dom[i].cold_buf) {
+                hc_cold_copy(&hcs.dom[i].cold_buf, hcs.dom[i].cold_base);
+                hcs.dom[i].cold_base = &hcs.dom[i].cold_buf;
+            }
+            hc_cold_copy_vcpu(&hcs.dom[i].cold_buf, hc_doms[i].d, (unsigned)st.vcpu);
             hcs.dom[i].cold_dirty = true;
         }
         if (cold_from[i] == NONE)
