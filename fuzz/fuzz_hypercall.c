@@ -37,11 +37,13 @@
  *   out is dropped; a guest step of a domain with no runnable vCPU is
  *   skipped (the machine would not run it).
  *
- * The CPU: one vCPU at a time is on it. Before a guest step of a vCPU
- * that is not, the machine switches to it (hv_entry_schedule, a step of
- * the machine); before any guest step, and after every exit the core
- * handled, a pending upcall is delivered (hv_entry_resume), as the
- * simulator does at the start of a slice and after each exit. Time passes
+ * The CPU: one vCPU at a time is on it. Before a guest step that enters
+ * the core (a hypercall, an exception, a page fault, CPUID) by a vCPU that
+ * is not on it, the machine switches to it (hv_entry_schedule); then, and
+ * after every exit the core handled, a pending upcall is delivered
+ * (hv_entry_resume), as the simulator does at the start of a slice and
+ * after each exit. Steps in which the guest only writes its own memory or
+ * registers do not need the CPU's state: they neither switch nor deliver. Time passes
  * only in time steps (and the header's advance): the vCPU on the CPU runs
  * meanwhile, so its periodic timer fires there.
  *
@@ -384,7 +386,7 @@ static void step(struct cursor *c)
         uint64_t va = get_arg(c, hd, kind);
         size_t len = get_n(c, 2) % (MAX_BLOB + 1);
         const uint8_t *bytes = get_bytes(c, &len);
-        if (c->short_read || !(v = run_vcpu(di)))
+        if (c->short_read || !(v = running_vcpu(di)))
             return;
         hc_changed_outside_step(di);
         (void)hc_guest_write(v, va, bytes, len); /* refused: nor could the guest */
@@ -394,7 +396,7 @@ static void step(struct cursor *c)
         unsigned kind = (unsigned)get_n(c, 1);
         uint64_t va = get_arg(c, hd, kind);
         unsigned how = (unsigned)get_n(c, 1);
-        if (c->short_read || !(v = run_vcpu(di)))
+        if (c->short_read || !(v = running_vcpu(di)))
             return;
         hc_changed_outside_step(di);
         step_reloc(di, v, va, how);
@@ -403,7 +405,7 @@ static void step(struct cursor *c)
     case S_SETREG: {
         unsigned reg = (unsigned)get_n(c, 1), kind = (unsigned)get_n(c, 1);
         uint64_t val = get_arg(c, hd, kind);
-        if (c->short_read || !(v = run_vcpu(di)))
+        if (c->short_read || !(v = running_vcpu(di)))
             return;
         hc_changed_outside_step(di);
         set_reg(v, reg, val);
@@ -488,7 +490,7 @@ static void step(struct cursor *c)
         if (len > PAGE_SIZE - off)
             len = PAGE_SIZE - off;
         const uint8_t *bytes = get_bytes(c, &len);
-        if (c->short_read || !(v = run_vcpu(di)))
+        if (c->short_read || !(v = running_vcpu(di)))
             return;
         /* The guest maps its shared_info writable (as Linux does) and writes it. */
         hc_changed_outside_step(di);
