@@ -1248,6 +1248,24 @@ static void print_context(const struct record *want, size_t at)
         printf("    #%zu %s\n", i, want->events[i]);
 }
 
+/* One "kernel|ramdisk|module NAME SIZE FNV64" line of a record (dropped past the maximum). */
+static void add_fingerprint(struct record *r, const char *kind, const char *name, size_t namelen,
+                            const void *p, size_t len)
+{
+    if (r->nr_kernels == RECORD_MAX_KERNELS)
+        return;
+    struct record_kernel *k = &r->kernels[r->nr_kernels++];
+    snprintf(k->kind, sizeof(k->kind), "%s", kind);
+    snprintf(k->name, sizeof(k->name), "%.*s", (int)namelen, name);
+    /* A name with a blank cannot be read back: the record keeps a placeholder. */
+    for (char *q = k->name; *q; q++)
+        *q = *q == ' ' || *q == '\t' || *q == '\n' ? '_' : *q;
+    if (!k->name[0])
+        snprintf(k->name, sizeof(k->name), "-");
+    k->size = len;
+    k->fnv64 = record_fnv64(p, len);
+}
+
 static void rec_after(void *user, struct sim_machine *m, const struct scenario *s,
                       const struct loaded_domain *ld)
 {
@@ -1257,39 +1275,17 @@ static void rec_after(void *user, struct sim_machine *m, const struct scenario *
     r->seed = c->o->has_seed ? c->o->seed : s->seed;
     snprintf(r->knobs, sizeof(r->knobs), "%s", c->o->bound);
     r->limit = c->o->has_limit ? c->o->limit : s->limit;
-    /* Fingerprints of what each domain booted: its kernel, boot modules and ramdisk. */
+    /* Fingerprints of what each domain booted: its kernel, ramdisk and boot modules. */
     r->nr_kernels = 0;
     for (unsigned i = 0; i < s->nr_domains; i++) {
         const struct scn_domain *d = &s->domains[i];
-        for (unsigned f = 0; f < 2 + d->nr_modules && r->nr_kernels < RECORD_MAX_KERNELS; f++) {
-            struct record_kernel *k = &r->kernels[r->nr_kernels];
-            const void *p;
-            size_t len;
-            if (f == 0) {
-                snprintf(k->kind, sizeof(k->kind), "kernel");
-                snprintf(k->name, sizeof(k->name), "%s", d->kernel);
-                p = ld[i].kernel, len = ld[i].kernel_len;
-            } else if (f == 1) {
-                if (!d->ramdisk[0])
-                    continue;
-                snprintf(k->kind, sizeof(k->kind), "ramdisk");
-                snprintf(k->name, sizeof(k->name), "%s", d->ramdisk);
-                p = ld[i].ramdisk, len = ld[i].ramdisk_len;
-            } else {
-                const char *e = d->modules[f - 2];
-                snprintf(k->kind, sizeof(k->kind), "module");
-                snprintf(k->name, sizeof(k->name), "%.*s", (int)strcspn(e, " \t"), e);
-                p = ld[i].modules[f - 2].data, len = ld[i].modules[f - 2].len;
-            }
-            /* A name with a blank cannot be read back: the record keeps a placeholder. */
-            for (char *q = k->name; *q; q++)
-                *q = *q == ' ' || *q == '\t' || *q == '\n' ? '_' : *q;
-            if (!k->name[0])
-                snprintf(k->name, sizeof(k->name), "-");
-            k->size = len;
-            k->fnv64 = record_fnv64(p, len);
-            r->nr_kernels++;
-        }
+        add_fingerprint(r, "kernel", d->kernel, strlen(d->kernel), ld[i].kernel, ld[i].kernel_len);
+        if (d->ramdisk[0])
+            add_fingerprint(r, "ramdisk", d->ramdisk, strlen(d->ramdisk), ld[i].ramdisk,
+                            ld[i].ramdisk_len);
+        for (unsigned k = 0; k < d->nr_modules; k++) /* the entry's first word is the file */
+            add_fingerprint(r, "module", d->modules[k], strcspn(d->modules[k], " \t"),
+                            ld[i].modules[k].data, ld[i].modules[k].len);
     }
     if (!c->replaying)
         return;

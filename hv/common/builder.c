@@ -84,6 +84,7 @@ static uint64_t pt_frames_for(uint64_t vstart, uint64_t vend)
 }
 
 struct layout {
+    uint64_t payload_len; /* what mod_start holds: the ramdisk or the module package */
     uint64_t v_ramdisk, v_p2m, v_start_info, v_store, v_console, v_pt, v_stack, v_end;
     uint64_t nr_pt;
 };
@@ -92,6 +93,7 @@ static int plan_layout(struct build_ctx *b, const struct elf_xen_info *info, siz
                        struct layout *l, char *err, size_t errlen)
 {
     uint64_t v = (info->virt_kend + PAGE_SIZE - 1) & PAGE_MASK;
+    l->payload_len = ramdisk_len;
     l->v_ramdisk = v;
     v += (ramdisk_len + PAGE_SIZE - 1) & PAGE_MASK;
     l->v_p2m = v;
@@ -320,9 +322,8 @@ static void fill_start_info(struct build_ctx *b, const struct elf_xen_info *info
     si->pt_base = d->virt_base + (l4_pfn << 12);
     si->nr_pt_frames = l->nr_pt;
     si->mfn_list = l->v_p2m;
-    uint64_t payload = boot_payload_len(cfg);
-    si->mod_start = payload ? l->v_ramdisk : 0;
-    si->mod_len = payload;
+    si->mod_start = l->payload_len ? l->v_ramdisk : 0;
+    si->mod_len = l->payload_len;
     if (cfg->cmdline)
         hv_strlcpy((char *)si->cmd_line, cfg->cmdline, MAX_GUEST_CMDLINE);
     uint64_t *p2m = pfn_ptr(b, va_to_pfn(b, l->v_p2m));

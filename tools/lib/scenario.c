@@ -2416,6 +2416,30 @@ void scn_run_binding(const struct scenario *s, uint64_t run, struct scn_binding 
     }
 }
 
+/* Copy buf from *at up to off, then text in place of [off, end); replacements come in file order.
+ */
+static bool splice(struct sbuf *b, const char *buf, size_t len, size_t *at, size_t off, size_t end,
+                   const char *text)
+{
+    if (off < *at || end < off || end > len || !sbuf_put(b, buf + *at, off - *at) ||
+        !sbuf_put(b, text, strlen(text)))
+        return false;
+    *at = end;
+    return true;
+}
+
+/* The rest of buf after the last replacement: the whole text, or NULL (freed) on failure. */
+static char *splice_end(struct sbuf *b, const char *buf, size_t len, size_t at, bool ok,
+                        size_t *outlen)
+{
+    if (ok && sbuf_put(b, buf + at, len - at)) {
+        *outlen = b->n;
+        return b->s;
+    }
+    free(b->s);
+    return NULL;
+}
+
 char *scn_pin_run(const char *buf, size_t len, const struct scenario *s, uint64_t run,
                   size_t *outlen)
 {
@@ -2430,9 +2454,8 @@ char *scn_pin_run(const char *buf, size_t len, const struct scenario *s, uint64_
     scn_run_binding(s, run, &bind);
     struct sbuf b = {0};
     size_t at = 0;
-    if (!sbuf_put(&b, "", 0))
-        return NULL;
-    for (unsigned i = 0; i < s->nr_sweeps && i < SCN_MAX_SWEEPS; i++) {
+    bool ok = sbuf_put(&b, "", 0);
+    for (unsigned i = 0; ok && i < s->nr_sweeps && i < SCN_MAX_SWEEPS; i++) {
         const struct scn_sweep *sw = &s->sweeps[i];
         const char *unit = "";
         for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++)
@@ -2440,19 +2463,9 @@ char *scn_pin_run(const char *buf, size_t len, const struct scenario *s, uint64_
         char stmt[96];
         snprintf(stmt, sizeof(stmt), "sweep %s = [%llu%s]", sw->name,
                  (unsigned long long)bind.sweep_value[i], unit);
-        if (sw->off < at || sw->end > len || sw->end < sw->off)
-            goto oom; /* sweeps come in file order, inside the buffer */
-        if (!sbuf_put(&b, buf + at, sw->off - at) || !sbuf_put(&b, stmt, strlen(stmt)))
-            goto oom;
-        at = sw->end;
+        ok = splice(&b, buf, len, &at, sw->off, sw->end, stmt);
     }
-    if (!sbuf_put(&b, buf + at, len - at))
-        goto oom;
-    *outlen = b.n;
-    return b.s;
-oom:
-    free(b.s);
-    return NULL;
+    return splice_end(&b, buf, len, at, ok, outlen);
 }
 
 char *scn_concretize(const char *buf, size_t len, const struct scenario *s,
@@ -2460,27 +2473,16 @@ char *scn_concretize(const char *buf, size_t len, const struct scenario *s,
 {
     struct sbuf b = {0};
     size_t at = 0;
-    if (!sbuf_put(&b, "", 0))
-        return NULL;
-    for (unsigned i = 0; i < s->nr_knobs; i++) {
+    bool ok = sbuf_put(&b, "", 0);
+    for (unsigned i = 0; ok && i < s->nr_knobs; i++) {
         const struct scn_knob *k = &s->knobs[i];
         char num[40];
-        if (k->off < at || k->off + k->len > len)
-            goto oom; /* knobs come in file order, inside the buffer */
         if (k->unit == '-' && (int64_t)knob_value[i] < 0)
             snprintf(num, sizeof(num), "-%llu", (unsigned long long)(0 - knob_value[i]));
         else
             snprintf(num, sizeof(num), "%llu%s", (unsigned long long)knob_value[i],
                      k->unit == 'n' ? "ns" : "");
-        if (!sbuf_put(&b, buf + at, k->off - at) || !sbuf_put(&b, num, strlen(num)))
-            goto oom;
-        at = k->off + k->len;
+        ok = splice(&b, buf, len, &at, k->off, k->off + k->len, num);
     }
-    if (!sbuf_put(&b, buf + at, len - at))
-        goto oom;
-    *outlen = b.n;
-    return b.s;
-oom:
-    free(b.s);
-    return NULL;
+    return splice_end(&b, buf, len, at, ok, outlen);
 }
