@@ -15,6 +15,16 @@ long evtchn_inject(struct domain *d, evtchn_port_t port);
 /* Is the port's pending bit set? */
 bool evtchn_is_pending(struct domain *d, evtchn_port_t port);
 
+/*
+ * A backend in the core takes the far end of a port the guest made with
+ * EVTCHNOP_alloc_unbound for domain 0 (the frontend's usual handshake): the
+ * port becomes interdomain and its sends reach `backend`. 0, or
+ * -XEN_EINVAL if the port is not unbound for domain 0.
+ */
+long evtchn_bind_backend(struct domain *d, evtchn_port_t port, unsigned int backend);
+/* The backend lets go of the port: it goes back to unbound for domain 0, as in Xen. */
+void evtchn_unbind_backend(struct domain *d, evtchn_port_t port);
+
 /* Raise a VIRQ on v: set its bound port pending (nothing if unbound). */
 void evtchn_send_virq(struct vcpu *v, unsigned int virq);
 bool evtchn_virq_bound(const struct vcpu *v, unsigned int virq);

@@ -9,6 +9,7 @@
 #define HV_MAX_VCPUS 8
 #define HV_NAME_LEN 32
 #define HV_NR_EVTCHN 64 /* ports per domain modelled in this core */
+#define HV_GNTTAB_MAX_FRAMES 4 /* grant-table frames per domain (2048 v1 entries) */
 
 struct domain;
 
@@ -92,7 +93,8 @@ enum evtchn_state {
 enum evtchn_backend {
     EVB_NONE = 0,
     EVB_CONSOLE, /* the console daemon (sim/ or the bare-metal serial) */
-    EVB_XENSTORE,
+    EVB_XENSTORE, /* the xenstore daemon in the core (hv/xenstore.h) */
+    EVB_BLKIF,    /* a block backend in the core (hv/blkback.h) */
 };
 
 struct evtchn {
@@ -136,6 +138,17 @@ struct domain {
     uint32_t console_port, store_port;
 
     struct evtchn evtchn[HV_NR_EVTCHN];
+
+    /*
+     * Grant table, v1 only (hv/grant.h). Its frames are hypervisor frames
+     * shared with the guest, like shared_info; nr_frames grows on
+     * GNTTABOP_setup_table up to HV_GNTTAB_MAX_FRAMES.
+     */
+    struct {
+        mfn_t frames[HV_GNTTAB_MAX_FRAMES];
+        uint32_t nr_frames;
+        uint32_t version; /* 1 (v2 is not modelled) */
+    } gnttab;
 
     uint64_t next_bounce_seq;
 };
