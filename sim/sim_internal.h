@@ -152,7 +152,6 @@ struct sim_machine {
     uint64_t trace_hash;
     FILE *trace;
     csh cs64, cs32;
-    bool xenstore_warned;
 
     enum sim_outcome outcome;
     char outcome_text[256];

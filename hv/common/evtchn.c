@@ -1,10 +1,12 @@
 /* Event channels (2-level ABI): port table, send, status, Xen's set_pending. */
 #include "hv/evtchn.h"
 #include "hv/arch.h"
+#include "hv/blkback.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/time.h"
 #include "hv/trace.h"
+#include "hv/xenstore.h"
 
 #define BITS_PER_XEN_ULONG 64
 
@@ -128,12 +130,20 @@ static long evtchn_send(struct vcpu *v, evtchn_port_t port)
     struct evtchn *c = &d->evtchn[port];
     switch (c->state) {
     case ECS_INTERDOMAIN:
-        if (c->backend != EVB_NONE) {
+        switch (c->backend) {
+        case EVB_XENSTORE:
+            xs_ring_notify(d);
+            return 0;
+        case EVB_BLKIF:
+            blkback_notify(d, port);
+            return 0;
+        case EVB_NONE:
+            /* Guest-to-guest channels come with bind_interdomain (not modelled yet). */
+            hv_panic("interdomain port without backend");
+        default: /* the console daemon lives in the arch (sim/ or the serial port) */
             arch_evtchn_backend_notify(d, port, c->backend);
             return 0;
         }
-        /* Guest-to-guest channels come with bind_interdomain (not modelled yet). */
-        hv_panic("interdomain port without backend");
     case ECS_IPI:
         evtchn_set_pending(&d->vcpus[c->notify_vcpu], port);
         return 0;
@@ -187,6 +197,57 @@ static long get_free_port(struct domain *d)
         if (d->evtchn[p].state == ECS_FREE)
             return p;
     return -XEN_ENOSPC;
+}
+
+/*
+ * EVTCHNOP_alloc_unbound: a fresh port waiting for `remote_dom` to bind it.
+ * Only the caller's own table (DOMID_SELF or its id) may be used by an
+ * unprivileged domain; Xen does not check that remote_dom exists.
+ */
+static long evtchn_alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
+{
+    struct domain *d = v->domain;
+    if (a->dom != DOMID_SELF && a->dom != d->domid)
+        return domain_by_id(a->dom) ? -XEN_EPERM : -XEN_ESRCH;
+    long port = get_free_port(d);
+    if (port < 0)
+        return port;
+    struct evtchn *c = &d->evtchn[port];
+    *c = (struct evtchn){.state = ECS_UNBOUND};
+    c->remote_dom = a->remote_dom == DOMID_SELF ? d->domid : a->remote_dom;
+    a->port = (evtchn_port_t)port;
+    return 0;
+}
+
+long evtchn_bind_backend(struct domain *d, evtchn_port_t port, unsigned int backend)
+{
+    if (!port_valid(d, port) || backend == EVB_NONE)
+        return -XEN_EINVAL;
+    struct evtchn *c = &d->evtchn[port];
+    if (c->state != ECS_UNBOUND || c->remote_dom != 0 || c->notify_vcpu >= d->max_vcpus)
+        return -XEN_EINVAL;
+    c->state = ECS_INTERDOMAIN;
+    c->backend = (uint8_t)backend;
+    c->remote_port = port; /* the backends have no port table of their own */
+    return 0;
+}
+
+void evtchn_unbind_backend(struct domain *d, evtchn_port_t port)
+{
+    if (!port_valid(d, port))
+        return;
+    struct evtchn *c = &d->evtchn[port];
+    if (c->state != ECS_INTERDOMAIN || c->backend == EVB_NONE)
+        return; /* the guest closed it first */
+    c->state = ECS_UNBOUND;
+    c->backend = EVB_NONE;
+    c->remote_port = 0;
+}
+
+bool evtchn_backend_bound(struct domain *d, evtchn_port_t port, unsigned int backend)
+{
+    return port_valid(d, port) && d->evtchn[port].state == ECS_INTERDOMAIN &&
+           d->evtchn[port].backend == backend;
 }
 
 /* TIMER, DEBUG and XENPMU are bound per vCPU; every other VIRQ is global (vCPU 0). */
@@ -345,6 +406,8 @@ long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg)
         WITH_ARG(struct evtchn_bind_virq, evtchn_bind_virq);
     case EVTCHNOP_bind_ipi:
         WITH_ARG(struct evtchn_bind_ipi, evtchn_bind_ipi);
+    case EVTCHNOP_alloc_unbound:
+        WITH_ARG(struct evtchn_alloc_unbound, evtchn_alloc_unbound);
     default:
         /* Interdomain, pirq, bind_vcpu, reset and FIFO ops are not modelled yet: say so, refuse. */
         if (cmd < ARRAY_SIZE(evtchnop_names))

@@ -1272,10 +1272,10 @@ static void test_evtchn_send(void **state)
     assert_int_equal(evtchn_op(EVTCHNOP_send, &s, sizeof(s)), 0);
     assert_int_equal(fake.nr_backend_notify, 1);
     assert_int_equal(fake.last_backend_port, d->console_port);
+    /* The xenstore daemon is in the core: a send to it never reaches the arch. */
     s.port = d->store_port;
     assert_int_equal(evtchn_op(EVTCHNOP_send, &s, sizeof(s)), 0);
-    assert_int_equal(fake.nr_backend_notify, 2);
-    assert_int_equal(fake.last_backend_port, d->store_port);
+    assert_int_equal(fake.nr_backend_notify, 1);
     /* The guest's own pending bitmap is untouched by a send. */
     assert_false(evtchn_is_pending(d, d->console_port));
 
@@ -1284,7 +1284,7 @@ static void test_evtchn_send(void **state)
         s.port = bad[i];
         assert_int_equal(evtchn_op(EVTCHNOP_send, &s, sizeof(s)), -XEN_EINVAL);
     }
-    assert_int_equal(fake.nr_backend_notify, 2);
+    assert_int_equal(fake.nr_backend_notify, 1);
     assert_int_equal(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, TD_UNMAPPED_VA, 0, 0),
                      -XEN_EFAULT);
     td_assert_invariants();
@@ -1338,11 +1338,71 @@ static void test_evtchn_status_nonexistent_domain_esrch(void **state)
     assert_int_equal(status(0x123, 1, &st), -XEN_ESRCH);
 }
 
+/* EVTCHNOP_alloc_unbound, then a core backend binding the far end and letting go. */
+static void test_evtchn_alloc_unbound_and_backend_bind(void **state)
+{
+    struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = 0};
+    assert_int_equal(evtchn_op(EVTCHNOP_alloc_unbound, &a, sizeof(a)), 0);
+    get(&a, S, sizeof(a));
+    evtchn_port_t port = a.port;
+    assert_int_equal(port, 3); /* the lowest free port after console and xenstore */
+    struct evtchn_status st;
+    assert_int_equal(status(DOMID_SELF, port, &st), 0);
+    assert_int_equal(st.status, EVTCHNSTAT_unbound);
+    assert_int_equal(st.u.unbound.dom, 0);
+    /* A send on an unbound port is dropped, as in Xen. */
+    struct evtchn_send s = {.port = port};
+    assert_int_equal(evtchn_op(EVTCHNOP_send, &s, sizeof(s)), 0);
+    assert_false(evtchn_is_pending(d, port));
+
+    /* DOMID_SELF as the remote means the caller; another table is not the caller's to use. */
+    a = (struct evtchn_alloc_unbound){.dom = d->domid, .remote_dom = DOMID_SELF};
+    assert_int_equal(evtchn_op(EVTCHNOP_alloc_unbound, &a, sizeof(a)), 0);
+    get(&a, S, sizeof(a));
+    assert_int_equal(d->evtchn[a.port].remote_dom, d->domid);
+    assert_int_equal(evtchn_bind_backend(d, a.port, EVB_BLKIF), -XEN_EINVAL); /* not for dom 0 */
+    a = (struct evtchn_alloc_unbound){.dom = 0x123};
+    assert_int_equal(evtchn_op(EVTCHNOP_alloc_unbound, &a, sizeof(a)), -XEN_ESRCH);
+    assert_int_equal(
+        hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, TD_UNMAPPED_VA, 0, 0),
+        -XEN_EFAULT);
+
+    /* The backend binds: interdomain, its far end is domain 0. */
+    assert_int_equal(evtchn_bind_backend(d, port, EVB_NONE), -XEN_EINVAL);
+    assert_int_equal(evtchn_bind_backend(d, HV_NR_EVTCHN, EVB_BLKIF), -XEN_EINVAL);
+    assert_int_equal(evtchn_bind_backend(d, port, EVB_BLKIF), 0);
+    assert_true(evtchn_backend_bound(d, port, EVB_BLKIF));
+    assert_false(evtchn_backend_bound(d, port, EVB_XENSTORE));
+    assert_int_equal(evtchn_bind_backend(d, port, EVB_BLKIF), -XEN_EINVAL); /* bound already */
+    assert_int_equal(status(DOMID_SELF, port, &st), 0);
+    assert_int_equal(st.status, EVTCHNSTAT_interdomain);
+    assert_int_equal(st.u.interdomain.dom, 0);
+    /* Letting go makes it unbound again, ready for a reconnect. */
+    evtchn_unbind_backend(d, port);
+    assert_false(evtchn_backend_bound(d, port, EVB_BLKIF));
+    assert_int_equal(d->evtchn[port].state, ECS_UNBOUND);
+    /* A guest close first: the backend's unbind is then a no-op, and bound() says no. */
+    assert_int_equal(evtchn_bind_backend(d, port, EVB_BLKIF), 0);
+    struct evtchn_close c = {.port = port};
+    assert_int_equal(evtchn_op(EVTCHNOP_close, &c, sizeof(c)), 0);
+    assert_false(evtchn_backend_bound(d, port, EVB_BLKIF));
+    evtchn_unbind_backend(d, port);
+    assert_int_equal(d->evtchn[port].state, ECS_FREE);
+
+    /* Running out of ports. */
+    long rc = 0;
+    for (unsigned int i = 0; i < HV_NR_EVTCHN && rc == 0; i++) {
+        a = (struct evtchn_alloc_unbound){.dom = DOMID_SELF};
+        rc = evtchn_op(EVTCHNOP_alloc_unbound, &a, sizeof(a));
+    }
+    assert_int_equal(rc, -XEN_ENOSPC);
+    td_assert_invariants();
+}
+
 static void test_evtchn_unknown_enosys(void **state)
 {
     uint8_t arg[32] = {0};
-    const unsigned int cmds[] = {EVTCHNOP_bind_interdomain, EVTCHNOP_alloc_unbound,
-                                 EVTCHNOP_bind_vcpu, EVTCHNOP_reset, 99};
+    const unsigned int cmds[] = {EVTCHNOP_bind_interdomain, EVTCHNOP_bind_vcpu, EVTCHNOP_reset, 99};
     for (unsigned int i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         assert_int_equal(evtchn_op(cmds[i], arg, sizeof(arg)), -XEN_ENOSYS);
     /* Nothing changed: the console port is still bound. */
@@ -1415,6 +1475,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_evtchn_send, setup),
     cmocka_unit_test_setup(test_evtchn_status, setup),
     cmocka_unit_test_setup(test_evtchn_status_nonexistent_domain_esrch, setup),
+    cmocka_unit_test_setup(test_evtchn_alloc_unbound_and_backend_bind, setup),
     cmocka_unit_test_setup(test_evtchn_unknown_enosys, setup),
     cmocka_unit_test_setup(test_invariants_after_everything, setup),
 };

@@ -152,11 +152,6 @@ void arch_evtchn_backend_notify(struct domain *d, uint32_t port, unsigned int ba
             console_drain_ring(sd);
         evtchn_backend_send(d, port);
         break;
-    case EVB_XENSTORE:
-        if (!m->xenstore_warned)
-            trace_line(m, "unmodelled: xenstore backend");
-        m->xenstore_warned = true;
-        break;
     default:
         trace_line(m, "unmodelled: backend %u (d%u port %u)", backend, d->domid, port);
         break;

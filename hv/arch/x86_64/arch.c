@@ -71,7 +71,6 @@ void arch_segments_changed(struct vcpu *v)
 
 void arch_evtchn_backend_notify(struct domain *d, uint32_t port, unsigned int backend)
 {
-    static bool xenstore_warned;
     char chunk[CONSOLE_RING_OUT_BYTES];
     const char *why = "";
     int n;
@@ -85,11 +84,6 @@ void arch_evtchn_backend_notify(struct domain *d, uint32_t port, unsigned int ba
         else
             dom_console_write(d, TR_CON_RING, chunk, (size_t)n);
         evtchn_backend_send(d, port);
-        break;
-    case EVB_XENSTORE:
-        if (!xenstore_warned)
-            hv_log("unmodelled: xenstore backend");
-        xenstore_warned = true;
         break;
     default:
         hv_log("unmodelled: backend %u (d%u port %u)", backend, d->domid, port);

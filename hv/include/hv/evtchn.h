@@ -24,6 +24,8 @@ bool evtchn_is_pending(struct domain *d, evtchn_port_t port);
 long evtchn_bind_backend(struct domain *d, evtchn_port_t port, unsigned int backend);
 /* The backend lets go of the port: it goes back to unbound for domain 0, as in Xen. */
 void evtchn_unbind_backend(struct domain *d, evtchn_port_t port);
+/* Is the port still interdomain with `backend` at the far end (the guest may have closed it)? */
+bool evtchn_backend_bound(struct domain *d, evtchn_port_t port, unsigned int backend);
 
 /* Raise a VIRQ on v: set its bound port pending (nothing if unbound). */
 void evtchn_send_virq(struct vcpu *v, unsigned int virq);

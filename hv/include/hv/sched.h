@@ -8,7 +8,7 @@
 #define HV_MAX_DOMAINS 16
 #define HV_MAX_VCPUS 8
 #define HV_NAME_LEN 32
-#define HV_NR_EVTCHN 64 /* ports per domain modelled in this core */
+#define HV_NR_EVTCHN 64        /* ports per domain modelled in this core */
 #define HV_GNTTAB_MAX_FRAMES 4 /* grant-table frames per domain (2048 v1 entries) */
 
 struct domain;
@@ -92,7 +92,7 @@ enum evtchn_state {
 /* Who is at the far end of an interdomain port when it is not a guest. */
 enum evtchn_backend {
     EVB_NONE = 0,
-    EVB_CONSOLE, /* the console daemon (sim/ or the bare-metal serial) */
+    EVB_CONSOLE,  /* the console daemon (sim/ or the bare-metal serial) */
     EVB_XENSTORE, /* the xenstore daemon in the core (hv/xenstore.h) */
     EVB_BLKIF,    /* a block backend in the core (hv/blkback.h) */
 };

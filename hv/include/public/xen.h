@@ -280,6 +280,11 @@ struct evtchn_bind_ipi {
     uint32_t vcpu;
     evtchn_port_t port; /* OUT */
 };
+struct evtchn_alloc_unbound {
+    domid_t dom;        /* DOMID_SELF or the caller */
+    domid_t remote_dom; /* who may bind the far end */
+    evtchn_port_t port; /* OUT */
+};
 struct evtchn_close {
     evtchn_port_t port;
 };
@@ -292,6 +297,7 @@ struct evtchn_op {
     union {
         struct evtchn_bind_virq bind_virq;
         struct evtchn_bind_ipi bind_ipi;
+        struct evtchn_alloc_unbound alloc_unbound;
         struct evtchn_close close;
         struct evtchn_send send;
         struct evtchn_status status;
