@@ -3,8 +3,10 @@
 #include "hv/arch.h"
 #include "hv/elf.h"
 #include "hv/evtchn.h"
+#include "hv/grant.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
+#include "hv/xenstore.h"
 #include "hv/time.h"
 
 /* Bootstrap PTE flags: 64-bit PV kernels run in ring 3, so everything is USER. */
@@ -447,7 +449,10 @@ int domain_build(const struct domain_config *cfg, struct domain **out, char *err
         return rc;
     }
     evtchn_init_domain(d);
+    gnttab_domain_init(d);
     rc = load_and_map(&b, cfg, &info, err, errlen);
+    if (!rc && (rc = xs_domain_introduce(d)) != 0)
+        hv_snprintf(err, errlen, "xenstore: cannot introduce the domain (%d)", rc);
     if (rc) {
         domain_destroy(d);
         return rc;

@@ -2,9 +2,12 @@
 #include "hv/arch.h"
 #include "hv/builder.h"
 #include "hv/lib.h"
+#include "hv/blkback.h"
+#include "hv/grant.h"
 #include "hv/mm.h"
 #include "hv/time.h"
 #include "hv/trace.h"
+#include "hv/xenstore.h"
 
 struct hv_state hv;
 
@@ -13,6 +16,8 @@ void hv_init(uint64_t nr_frames, void *meta, const uint64_t *reserved, size_t nr
     hv_memset(&hv, 0, sizeof(hv));
     mm_init(nr_frames, meta, reserved, nr_reserved);
     time_init();
+    xs_reset();
+    blkback_reset();
 }
 
 struct domain *domain_by_id(domid_t id)
@@ -138,7 +143,11 @@ void domain_destroy(struct domain *d)
      * Every frame a domain owns is only referenced by that domain's own
      * tables and vCPUs (mapping foreign frames is refused), so releasing
      * all of them at once leaves every other domain's counts intact.
+     * The backends let go of its grants and ports first.
      */
+    blkback_domain_destroy(d);
+    xs_domain_release(d);
+    gnttab_domain_destroy(d);
     for (uint64_t i = 0; i < hv_mem.nr_frames; i++)
         if (hv_mem.frame_table[i].owner == d->domid)
             mm_free_frame(_mfn(i));

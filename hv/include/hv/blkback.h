@@ -7,6 +7,9 @@
 
 #define HV_MAX_VBDS 16 /* block devices on the whole machine */
 
+/* Machine start: no devices. */
+void blkback_reset(void);
+
 /*
  * A disk the toolstack hands over: `size` bytes at `data` (the hypervisor
  * reads and, unless read_only, writes them; the simulator gives a private
