@@ -126,6 +126,12 @@ static inline long hypercall_set_timer_op(uint64_t timeout_abs_ns)
 #endif
 }
 
+/* grant_table_op: `count` operations of the command's struct (public/grant_table.h). */
+static inline long hypercall_grant_table_op(unsigned int cmd, void *uop, unsigned int count)
+{
+    return HYPERCALL3(__HYPERVISOR_grant_table_op, cmd, uop, count);
+}
+
 static inline long hypercall_vcpu_op(unsigned int cmd, unsigned int vcpu, void *arg)
 {
     return HYPERCALL3(__HYPERVISOR_vcpu_op, cmd, vcpu, arg);
