@@ -115,6 +115,15 @@ const char *xenbus_errstr(void)
     return errstr;
 }
 
+const char *xenbus_strerror(int rc)
+{
+    const char *name = xen_errname(rc);
+
+    if (errstr[0])
+        return errstr;
+    return name ? name + 1 : "unknown error"; /* "-ENOENT" without its sign */
+}
+
 unsigned int xenbus_watch_events_lost(void)
 {
     return watch_lost;
@@ -563,7 +572,7 @@ int xenbus_wait_for_any(const char *path, const char *const *wanted, unsigned in
             ;
         rc = xenbus_read(XBT_NIL, path, value, sizeof(value));
         if (rc < 0) /* not there yet is fine: the other end may not have written it */
-            snprintf(value, sizeof(value), "(%s)", errstr[0] ? errstr : xen_errname(rc));
+            snprintf(value, sizeof(value), "(%s)", xenbus_strerror(rc));
         for (unsigned int i = 0; rc >= 0 && i < n; i++)
             if (!strcmp(value, wanted[i])) {
                 result = (int)i;

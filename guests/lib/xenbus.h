@@ -46,6 +46,8 @@ evtchn_port_t xenbus_port(void);
 
 /* The XS_ERROR name of the last failed request, "" if it failed locally. */
 const char *xenbus_errstr(void);
+/* For messages: that name if the last request got an XS_ERROR, else rc's errno name ("ETIME"). */
+const char *xenbus_strerror(int rc);
 
 /* Value of `path`, NUL-terminated in buf; returns its length (-XEN_E2BIG if it does not fit). */
 int xenbus_read(xenbus_transaction_t t, const char *path, char *buf, size_t len);
