@@ -1,0 +1,831 @@
+/* Guest test "disk": a blkfront that finds, connects, reads, writes and closes every PV disk. */
+
+/*
+ * What it checks, doing what Linux's blkfront does, for every device under
+ * "device/vbd" in xenstore:
+ * - the toolstack's nodes: the frontend directory (state 1, virtual-device,
+ *   device-type, backend, backend-id) and the backend's (frontend, state 2,
+ *   sectors, sector-size, info, mode, feature-flush-cache);
+ * - the handshake: a ring page granted to the backend domain, an unbound
+ *   port for it (EVTCHNOP_alloc_unbound), ring-ref, event-channel, protocol
+ *   and state 3 written in one transaction; the backend must reach state 4;
+ * - the whole disk read with multi-segment READs, several in flight, with
+ *   segments of 1 to 8 sectors at varying first_sect/last_sect: every
+ *   sector must be the test image's ("hvsim disk sector NNNN\n", then bytes
+ *   (i + j) & 0xff), and the backend must not write outside a segment's
+ *   sectors; the FNV-1a 64 of the disk is printed;
+ * - a writable disk takes a WRITE of the last sector, a FLUSH_DISKCACHE, reads
+ *   the new data back (its neighbour unchanged) and gets the original back;
+ *   a read-only one (info has VDISK_READONLY) answers a WRITE with
+ *   BLKIF_RSP_ERROR and keeps its data; a READ past the end, and one that
+ *   runs over the end, get BLKIF_RSP_ERROR and write nothing;
+ * - every response comes through the event channel (the port's handler
+ *   consumes the ring, as blkif_interrupt does), and after each response
+ *   the backend has let go of the request's grants (gnttab_end_access works);
+ * - closing: state 5, the backend goes to 5 or 6, state 6, and the ring
+ *   grant can be ended (the backend unmapped it).
+ * A FAILURE line names the disk and what went wrong; waiting for the
+ * backend is bounded (a FAILURE with the ring's indices, never a hang).
+ */
+#include "xtf.h"
+#include "gnttab.h"
+#include "xenbus.h"
+#include <public/io/blkif.h>
+
+const char test_title[] = "PV block frontend: handshake, multi-segment reads, write, flush, close";
+
+#define MAX_DISKS 8
+#define SEGS BLKIF_MAX_SEGMENTS_PER_REQUEST
+#define IN_FLIGHT 4               /* requests pushed before waiting */
+#define WAIT_NS 10000000ULL       /* one block's timer: 10 ms */
+#define MAX_WAITS 300             /* blocks before giving up on a response */
+#define MAX_SECTORS (1ULL << 20)  /* read at most 512 MiB */
+#define SECTOR BLKIF_SECTOR_BYTES /* 512 */
+#define POISON 0xa5
+
+#if defined(__x86_64__)
+#define PROTOCOL "x86_64-abi"
+#else
+#define PROTOCOL "x86_32-abi"
+#endif
+
+static uint8_t ring_pages[MAX_DISKS][PAGE_SIZE] __page_aligned;
+static uint8_t data_pages[IN_FLIGHT][SEGS][PAGE_SIZE] __page_aligned;
+
+/* One request of a batch: what to do, and what came back. */
+struct io {
+    uint8_t op;
+    uint8_t nseg;
+    uint64_t sector;
+    uint8_t first[SEGS], last[SEGS]; /* sectors of each segment's page, inclusive */
+    grant_ref_t ref[SEGS];
+    uint64_t id;
+    bool done;
+    int16_t status;
+};
+
+struct disk {
+    char name[16];
+    unsigned long devid;
+    char fe[64];  /* "device/vbd/<devid>" (relative) */
+    char be[128]; /* the backend directory */
+    domid_t be_id;
+    uint64_t sectors;
+    uint64_t sector_size;
+    uint64_t info;
+    char mode[8];
+    bool flush;
+
+    volatile uint8_t *ring; /* struct blkif_sring_header, then the slots */
+    long ring_ref;
+    long port;
+    RING_IDX req_prod_pvt, rsp_cons;
+    struct io *ios[IN_FLIGHT]; /* the batch in flight, by id & 0xff */
+    unsigned int nr_ios;
+    uint64_t next_gen;
+    unsigned long events; /* handler calls */
+    bool broken;
+};
+
+static struct disk disks[MAX_DISKS];
+static domid_t my_domid;
+static volatile unsigned long timer_ticks;
+
+/* --- names and paths --- */
+
+/* Linux's name for a Xen device number (Xen's docs/misc/vbd-interface.txt). */
+static void devid_name(unsigned long devid, char *buf, size_t len)
+{
+    const char *prefix = "xvd";
+    unsigned long disk, part;
+    char letters[8];
+    int n = 0;
+
+    if (devid & (1UL << 28)) {
+        disk = (devid >> 8) & 0xfffff;
+        part = devid & 0xff;
+    } else {
+        unsigned long major = devid >> 8, minor = devid & 0xff;
+
+        part = minor & 15;
+        disk = minor >> 4;
+        if (major == 8) {
+            prefix = "sd";
+        } else if (major == 3 || major == 22) {
+            prefix = "hd";
+            disk = (minor >> 6) + (major == 22 ? 2 : 0);
+            part = minor & 63;
+        } else if (major != 202) {
+            snprintf(buf, len, "vbd%lu", devid);
+            return;
+        }
+    }
+    /* 0 -> a, 25 -> z, 26 -> aa: bijective base 26. */
+    char rev[8];
+    int r = 0;
+
+    disk++;
+    while (disk && r < (int)sizeof(rev)) {
+        disk--;
+        rev[r++] = (char)('a' + disk % 26);
+        disk /= 26;
+    }
+    while (r)
+        letters[n++] = rev[--r];
+    letters[n] = '\0';
+    if (part)
+        snprintf(buf, len, "%s%s%lu", prefix, letters, part);
+    else
+        snprintf(buf, len, "%s%s", prefix, letters);
+}
+
+static const char *fe_path(struct disk *d, const char *node)
+{
+    static char bufs[4][96];
+    static unsigned int next;
+    char *b = bufs[next++ % ARRAY_SIZE(bufs)];
+
+    snprintf(b, sizeof(bufs[0]), "%s/%s", d->fe, node);
+    return b;
+}
+
+static const char *be_path(struct disk *d, const char *node)
+{
+    static char bufs[4][160];
+    static unsigned int next;
+    char *b = bufs[next++ % ARRAY_SIZE(bufs)];
+
+    snprintf(b, sizeof(bufs[0]), "%s/%s", d->be, node);
+    return b;
+}
+
+static bool xs_ok(struct disk *d, const char *what, const char *path, int rc)
+{
+    if (rc >= 0)
+        return true;
+    xtf_failure("%s: %s %s: error %s (%d)", d->name, what, path, xenbus_strerror(rc), rc);
+    return false;
+}
+
+static bool read_str(struct disk *d, const char *path, char *buf, size_t len)
+{
+    return xs_ok(d, "read", path, xenbus_read(XBT_NIL, path, buf, len));
+}
+
+static bool read_num(struct disk *d, const char *path, uint64_t *v)
+{
+    return xs_ok(d, "read", path, xenbus_read_u64(XBT_NIL, path, v));
+}
+
+/* The node holds `want`; a FAILURE line otherwise. */
+static bool expect_str(struct disk *d, const char *path, const char *want)
+{
+    char buf[160];
+
+    if (!read_str(d, path, buf, sizeof(buf)))
+        return false;
+    if (strcmp(buf, want)) {
+        xtf_failure("%s: %s is '%s', expected '%s'", d->name, path, buf, want);
+        return false;
+    }
+    return true;
+}
+
+/* --- the image --- */
+
+/* Sector i of the test image. */
+static void expected_sector(uint64_t i, uint8_t *buf)
+{
+    int n = snprintf((char *)buf, SECTOR, "hvsim disk sector %04llu\n", (unsigned long long)i);
+
+    for (int j = n; j < SECTOR; j++)
+        buf[j] = (uint8_t)((i + (uint64_t)j) & 0xff);
+}
+
+static uint64_t fnv1a64(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+#define FNV64_INIT 0xcbf29ce484222325ULL
+
+/* --- the ring --- */
+
+static volatile struct blkif_sring_header *sring(struct disk *d)
+{
+    return (volatile struct blkif_sring_header *)d->ring;
+}
+
+static volatile void *slot(struct disk *d, RING_IDX i)
+{
+    return d->ring + BLKIF_RING_HEADER_BYTES + (i % BLKIF_RING_SLOTS) * BLKIF_RING_SLOT_BYTES;
+}
+
+/*
+ * The port's handler, as blkif_interrupt: take every response up to
+ * rsp_prod, match it to its request by id, then ask for an event at the
+ * next one and look again (RING_FINAL_CHECK_FOR_RESPONSES) so that a
+ * response written meanwhile is not left without an event.
+ */
+static void blkif_interrupt(evtchn_port_t port, void *ctx)
+{
+    struct disk *d = ctx;
+
+    (void)port;
+    d->events++;
+    for (;;) {
+        RING_IDX rp = READ_ONCE(sring(d)->rsp_prod);
+
+        smp_rmb(); /* the index before the responses it covers */
+        if (rp - d->rsp_cons > BLKIF_RING_SLOTS ||
+            rp - d->rsp_cons > d->req_prod_pvt - d->rsp_cons) {
+            xtf_failure("%s: rsp_prod %u with rsp_cons %u and %u requests pushed", d->name, rp,
+                        d->rsp_cons, d->req_prod_pvt);
+            d->broken = true;
+            return;
+        }
+        for (; d->rsp_cons != rp; d->rsp_cons++) {
+            struct blkif_response rsp;
+            struct io *io;
+
+            memcpy(&rsp, (const void *)slot(d, d->rsp_cons), sizeof(rsp));
+            io = (rsp.id & 0xff) < IN_FLIGHT ? d->ios[rsp.id & 0xff] : NULL;
+            if (!io || io->id != rsp.id || io->done) {
+                xtf_failure("%s: response with id %#llx matches no request in flight", d->name,
+                            (unsigned long long)rsp.id);
+                continue;
+            }
+            if (rsp.operation != io->op)
+                xtf_failure("%s: response to op %u says op %u", d->name, io->op, rsp.operation);
+            io->status = rsp.status;
+            io->done = true;
+        }
+        WRITE_ONCE(sring(d)->rsp_event, d->rsp_cons + 1);
+        smp_mb(); /* rsp_event before the second look at rsp_prod */
+        if (READ_ONCE(sring(d)->rsp_prod) == d->rsp_cons)
+            return;
+    }
+}
+
+static void timer_handler(evtchn_port_t port, void *ctx)
+{
+    (void)port, (void)ctx;
+    timer_ticks++;
+}
+
+/* Copy the batch onto the ring and publish it, notifying only when the backend asked. */
+static void push_requests(struct disk *d, struct io *ios, unsigned int n)
+{
+    RING_IDX old = d->req_prod_pvt, new;
+
+    for (unsigned int i = 0; i < n; i++) {
+        struct blkif_request req = {
+            .operation = ios[i].op,
+            .nr_segments = ios[i].nseg,
+            .handle = (uint16_t)d->devid,
+            .id = ios[i].id,
+            .sector_number = ios[i].sector,
+        };
+
+        for (unsigned int k = 0; k < ios[i].nseg; k++) {
+            req.seg[k].gref = ios[i].ref[k];
+            req.seg[k].first_sect = ios[i].first[k];
+            req.seg[k].last_sect = ios[i].last[k];
+        }
+        memcpy((void *)slot(d, d->req_prod_pvt), &req, sizeof(req));
+        d->req_prod_pvt++;
+    }
+    new = d->req_prod_pvt;
+    smp_wmb(); /* the requests before the index that publishes them */
+    WRITE_ONCE(sring(d)->req_prod, new);
+    smp_mb(); /* req_prod before reading req_event (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY) */
+    if ((RING_IDX)(new - READ_ONCE(sring(d)->req_event)) < (RING_IDX)(new - old))
+        hypercall_evtchn_send((evtchn_port_t)d->port);
+}
+
+/* Block (upcalls on, the handler runs) until every request of the batch is answered. */
+static bool wait_responses(struct disk *d, struct io *ios, unsigned int n)
+{
+    unsigned int waits = 0;
+
+    for (;;) {
+        unsigned int left = 0;
+
+        events_disable(); /* look, then block: sched_block enables upcalls atomically */
+        for (unsigned int i = 0; i < n; i++)
+            left += !ios[i].done;
+        if (!left || d->broken)
+            break;
+        if (++waits > MAX_WAITS) {
+            xtf_failure(
+                "%s: %u of %u requests unanswered after %u waits of %llu ms (req_prod %u "
+                "req_event %u rsp_prod %u rsp_cons %u, port %ld %s, %lu events)",
+                d->name, left, n, MAX_WAITS, WAIT_NS / 1000000ULL, READ_ONCE(sring(d)->req_prod),
+                READ_ONCE(sring(d)->req_event), READ_ONCE(sring(d)->rsp_prod), d->rsp_cons, d->port,
+                evtchn_pending((evtchn_port_t)d->port) ? "pending" : "not pending", d->events);
+            d->broken = true;
+            break;
+        }
+        hypercall_set_timer_op(pvclock_now() + WAIT_NS);
+        sched_block();
+    }
+    hypercall_set_timer_op(0);
+    events_disable();
+    return !d->broken;
+}
+
+/*
+ * Do a batch: grant each segment's page to the backend (writable for a
+ * READ, which the backend writes; read-only for a WRITE), poison READ
+ * pages, push, wait, end every grant. Pages: data_pages[i][k] for segment
+ * k of request i. Returns false if the ring broke or a response never came.
+ */
+static bool run_batch(struct disk *d, struct io *ios, unsigned int n)
+{
+    bool ok;
+
+    for (unsigned int i = 0; i < n; i++) {
+        struct io *io = &ios[i];
+
+        io->id = (++d->next_gen << 8) | i;
+        io->done = false;
+        io->status = 0x7fff;
+        d->ios[i] = io;
+        for (unsigned int k = 0; k < io->nseg; k++) {
+            bool ro = io->op != BLKIF_OP_READ;
+            long ref;
+
+            if (io->op == BLKIF_OP_READ)
+                memset(data_pages[i][k], POISON, PAGE_SIZE);
+            ref = gnttab_grant_access(d->be_id, virt_to_mfn(data_pages[i][k]), ro);
+            if (ref < 0)
+                panic("%s: gnttab_grant_access: %ld", d->name, ref);
+            io->ref[k] = (grant_ref_t)ref;
+        }
+    }
+    d->nr_ios = n;
+    push_requests(d, ios, n);
+    ok = wait_responses(d, ios, n);
+
+    for (unsigned int i = 0; i < n; i++) {
+        for (unsigned int k = 0; k < ios[i].nseg; k++) {
+            long rc = gnttab_end_access(ios[i].ref[k]);
+
+            if (rc && ok)
+                xtf_failure("%s: grant %u of a finished request still in use (flags %#x): %ld",
+                            d->name, ios[i].ref[k], gnttab_entry_flags(ios[i].ref[k]), rc);
+        }
+        d->ios[i] = NULL;
+    }
+    d->nr_ios = 0;
+    return ok;
+}
+
+/* One request of one segment: `count` sectors from `sector`, at sector `first` of page 0. */
+static bool one_request(struct disk *d, struct io *io, uint8_t op, uint64_t sector,
+                        unsigned int first, unsigned int count)
+{
+    *io = (struct io){.op = op, .sector = sector};
+    if (op != BLKIF_OP_FLUSH_DISKCACHE) {
+        io->nseg = 1;
+        io->first[0] = (uint8_t)first;
+        io->last[0] = (uint8_t)(first + count - 1);
+    }
+    return run_batch(d, io, 1);
+}
+
+/* The bytes of a READ page outside the segment's sectors are still the poison. */
+static bool check_untouched(struct disk *d, const uint8_t *page, unsigned int first,
+                            unsigned int last)
+{
+    for (unsigned int b = 0; b < PAGE_SIZE; b++) {
+        if (b == first * SECTOR) {
+            b = (last + 1) * SECTOR - 1;
+            continue;
+        }
+        if (page[b] != POISON) {
+            xtf_failure("%s: segment of sectors %u-%u: byte %u of its page was written (%#x)",
+                        d->name, first, last, b, page[b]);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* --- the tests on a connected disk --- */
+
+static const uint8_t seg_counts[] = {11, 3, 1, 7, 5, 2, 11, 4};
+static const uint8_t seg_lens[] = {8, 5, 1, 3, 8, 2, 7, 4, 6, 8};
+
+/*
+ * Read every sector in batches of IN_FLIGHT requests whose segment counts
+ * and lengths cycle through the tables above, each segment placed at a
+ * varying first_sect in its page. Checks and hashes the sectors in order.
+ */
+static void read_whole_disk(struct disk *d)
+{
+    static struct io ios[IN_FLIGHT];
+    static uint8_t want[SECTOR];
+    uint64_t s = 0, hash = FNV64_INIT, total = d->sectors, bad = 0;
+    unsigned int req_no = 0, seg_no = 0, nreq = 0;
+    char first_text[32] = "";
+
+    if (total > MAX_SECTORS) {
+        xtf_error("%s: %llu sectors, reading only the first %llu", d->name,
+                  (unsigned long long)total, MAX_SECTORS);
+        total = MAX_SECTORS;
+    }
+    while (s < total) {
+        unsigned int n = 0;
+
+        for (; n < IN_FLIGHT && s < total; n++, req_no++) {
+            struct io *io = &ios[n];
+            unsigned int k;
+
+            *io = (struct io){.op = BLKIF_OP_READ, .sector = s};
+            for (k = 0; k < seg_counts[req_no % sizeof(seg_counts)] && s < total; k++, seg_no++) {
+                unsigned int len = seg_lens[seg_no % sizeof(seg_lens)];
+
+                if (len > total - s)
+                    len = (unsigned int)(total - s);
+                io->first[k] = (uint8_t)((seg_no * 3) % (9 - len));
+                io->last[k] = (uint8_t)(io->first[k] + len - 1);
+                s += len;
+            }
+            io->nseg = (uint8_t)k;
+        }
+        if (!run_batch(d, ios, n))
+            return;
+        nreq += n;
+
+        for (unsigned int i = 0; i < n; i++) {
+            uint64_t sector = ios[i].sector;
+
+            if (ios[i].status != BLKIF_RSP_OKAY) {
+                xtf_failure("%s: READ of %u segments at sector %llu: status %d", d->name,
+                            ios[i].nseg, (unsigned long long)sector, ios[i].status);
+                return;
+            }
+            for (unsigned int k = 0; k < ios[i].nseg; k++) {
+                const uint8_t *page = data_pages[i][k];
+
+                check_untouched(d, page, ios[i].first[k], ios[i].last[k]);
+                for (unsigned int q = ios[i].first[k]; q <= ios[i].last[k]; q++, sector++) {
+                    const uint8_t *got = page + q * SECTOR;
+
+                    hash = fnv1a64(hash, got, SECTOR);
+                    expected_sector(sector, want);
+                    if (sector == 0) {
+                        unsigned int t = 0;
+
+                        while (t < sizeof(first_text) - 1 && got[t] >= ' ' && got[t] < 0x7f) {
+                            first_text[t] = (char)got[t];
+                            t++;
+                        }
+                        first_text[t] = '\0';
+                    }
+                    if (memcmp(got, want, SECTOR)) {
+                        unsigned int b = 0;
+
+                        while (got[b] == want[b])
+                            b++;
+                        if (!bad++)
+                            xtf_failure("%s: sector %llu byte %u is %#x, expected %#x", d->name,
+                                        (unsigned long long)sector, b, got[b], want[b]);
+                    }
+                }
+            }
+        }
+    }
+    printk("%s: %llu sectors of %llu bytes, mode %s, info %llu, sector 0 says \"%s\"\n", d->name,
+           (unsigned long long)d->sectors, (unsigned long long)d->sector_size, d->mode,
+           (unsigned long long)d->info, first_text);
+    printk("%s: read in %u requests of 1 to %u segments, fnv1a64 %#018llx\n", d->name, nreq, SEGS,
+           (unsigned long long)hash);
+    if (bad)
+        xtf_failure("%s: %llu sectors differ from the test image", d->name,
+                    (unsigned long long)bad);
+}
+
+/* Read `count` sectors from `sector` into page 0 at sector `first`; false (with a line) on error.
+ */
+static bool read_back(struct disk *d, uint64_t sector, unsigned int first, unsigned int count)
+{
+    struct io io;
+
+    if (!one_request(d, &io, BLKIF_OP_READ, sector, first, count))
+        return false;
+    if (io.status != BLKIF_RSP_OKAY) {
+        xtf_failure("%s: READ of sectors %llu-%llu: status %d", d->name, (unsigned long long)sector,
+                    (unsigned long long)(sector + count - 1), io.status);
+        return false;
+    }
+    return check_untouched(d, data_pages[0][0], first, first + count - 1);
+}
+
+static void fill_pattern(uint8_t *p)
+{
+    int n = snprintf((char *)p, SECTOR, "hvsim blkfront wrote this\n");
+
+    for (int j = n; j < SECTOR; j++)
+        p[j] = (uint8_t)(0xff - j);
+}
+
+static void test_write(struct disk *d)
+{
+    static uint8_t pattern[SECTOR], orig[SECTOR], prev[SECTOR];
+    uint64_t last = d->sectors - 1;
+    struct io io;
+
+    if (d->sectors < 2)
+        return;
+    /* The original last sector and its neighbour, from the disk itself. */
+    if (!read_back(d, last - 1, 2, 2))
+        return;
+    memcpy(prev, data_pages[0][0] + 2 * SECTOR, SECTOR);
+    memcpy(orig, data_pages[0][0] + 3 * SECTOR, SECTOR);
+    fill_pattern(pattern);
+
+    /* The WRITE's data sits at sector 5 of its page. */
+    memcpy(data_pages[0][0] + 5 * SECTOR, pattern, SECTOR);
+    if (!one_request(d, &io, BLKIF_OP_WRITE, last, 5, 1))
+        return;
+
+    if (d->info & VDISK_READONLY) {
+        if (io.status != BLKIF_RSP_ERROR)
+            xtf_failure("%s: WRITE to a read-only disk: status %d, expected %d (BLKIF_RSP_ERROR)",
+                        d->name, io.status, BLKIF_RSP_ERROR);
+        else if (read_back(d, last, 0, 1) && memcmp(data_pages[0][0], orig, SECTOR))
+            xtf_failure("%s: the refused WRITE changed sector %llu", d->name,
+                        (unsigned long long)last);
+        else
+            printk("%s: read-only: WRITE refused with BLKIF_RSP_ERROR, data unchanged\n", d->name);
+        return;
+    }
+
+    if (io.status != BLKIF_RSP_OKAY) {
+        xtf_failure("%s: WRITE of sector %llu: status %d", d->name, (unsigned long long)last,
+                    io.status);
+        return;
+    }
+    if (d->flush) {
+        if (!one_request(d, &io, BLKIF_OP_FLUSH_DISKCACHE, 0, 0, 0))
+            return;
+        if (io.status != BLKIF_RSP_OKAY) {
+            xtf_failure("%s: FLUSH_DISKCACHE: status %d", d->name, io.status);
+            return;
+        }
+    }
+    if (!read_back(d, last - 1, 6, 2))
+        return;
+    if (memcmp(data_pages[0][0] + 7 * SECTOR, pattern, SECTOR))
+        xtf_failure("%s: sector %llu does not read back what was written", d->name,
+                    (unsigned long long)last);
+    else if (memcmp(data_pages[0][0] + 6 * SECTOR, prev, SECTOR))
+        xtf_failure("%s: writing sector %llu changed sector %llu", d->name,
+                    (unsigned long long)last, (unsigned long long)last - 1);
+    else
+        printk("%s: WRITE of sector %llu%s read back\n", d->name, (unsigned long long)last,
+               d->flush ? ", FLUSH_DISKCACHE," : "");
+
+    /* Put the original back, and check it is. */
+    memcpy(data_pages[0][0], orig, SECTOR);
+    if (!one_request(d, &io, BLKIF_OP_WRITE, last, 0, 1))
+        return;
+    if (io.status != BLKIF_RSP_OKAY)
+        xtf_failure("%s: WRITE restoring sector %llu: status %d", d->name, (unsigned long long)last,
+                    io.status);
+    else if (read_back(d, last, 1, 1) && memcmp(data_pages[0][0] + SECTOR, orig, SECTOR))
+        xtf_failure("%s: sector %llu not restored", d->name, (unsigned long long)last);
+}
+
+static void test_past_end(struct disk *d)
+{
+    struct io io;
+    bool ok = true;
+
+    /* Starting at the end, and starting inside but running over it. */
+    for (unsigned int t = 0; t < 2 && ok; t++) {
+        uint64_t sector = t ? d->sectors - 1 : d->sectors;
+        unsigned int count = t ? 2 : 1;
+
+        if (!one_request(d, &io, BLKIF_OP_READ, sector, 0, count))
+            return;
+        if (io.status != BLKIF_RSP_ERROR) {
+            xtf_failure("%s: READ of %u sectors at %llu (%llu sectors): status %d, expected %d",
+                        d->name, count, (unsigned long long)sector, (unsigned long long)d->sectors,
+                        io.status, BLKIF_RSP_ERROR);
+            ok = false;
+        } else {
+            for (unsigned int b = 0; b < PAGE_SIZE && ok; b++)
+                if (data_pages[0][0][b] != POISON) {
+                    xtf_failure("%s: the refused READ at %llu wrote byte %u of its page", d->name,
+                                (unsigned long long)sector, b);
+                    ok = false;
+                }
+        }
+    }
+    if (ok)
+        printk("%s: READs past the end refused with BLKIF_RSP_ERROR\n", d->name);
+}
+
+/* --- xenbus: discovery, handshake, close --- */
+
+static bool probe(struct disk *d, const char *id)
+{
+    char buf[160], devid_str[16];
+    uint64_t v;
+
+    snprintf(d->fe, sizeof(d->fe), "device/vbd/%s", id);
+    if (!read_num(d, fe_path(d, "virtual-device"), &v))
+        return false;
+    d->devid = (unsigned long)v;
+    snprintf(devid_str, sizeof(devid_str), "%lu", d->devid);
+    devid_name(d->devid, d->name, sizeof(d->name));
+    if (strcmp(devid_str, id))
+        xtf_failure("%s: %s/virtual-device is %s", d->name, d->fe, devid_str);
+
+    if (!read_str(d, fe_path(d, "backend"), d->be, sizeof(d->be)) ||
+        !read_num(d, fe_path(d, "backend-id"), &v))
+        return false;
+    d->be_id = (domid_t)v;
+    expect_str(d, fe_path(d, "device-type"), "disk");
+    expect_str(d, fe_path(d, "state"), "1");
+
+    /* The backend points back at us. */
+    snprintf(buf, sizeof(buf), "/local/domain/%u/%s", my_domid, d->fe);
+    expect_str(d, be_path(d, "frontend"), buf);
+    snprintf(buf, sizeof(buf), "%u", my_domid);
+    expect_str(d, be_path(d, "frontend-id"), buf);
+
+    if (!read_num(d, be_path(d, "sectors"), &d->sectors) ||
+        !read_num(d, be_path(d, "sector-size"), &d->sector_size) ||
+        !read_num(d, be_path(d, "info"), &d->info) ||
+        !read_str(d, be_path(d, "mode"), d->mode, sizeof(d->mode)))
+        return false;
+    d->flush = xenbus_read_u64(XBT_NIL, be_path(d, "feature-flush-cache"), &v) == 0 && v == 1;
+    printk("%s: devid %lu, backend %s (domain %u)\n", d->name, d->devid, d->be, d->be_id);
+
+    if (!!(d->info & VDISK_READONLY) != !strcmp(d->mode, "r"))
+        xtf_failure("%s: mode '%s' but info %#llx", d->name, d->mode, (unsigned long long)d->info);
+    if (d->sector_size != SECTOR)
+        xtf_failure("%s: sector-size %llu (blkif sectors are 512 bytes)", d->name,
+                    (unsigned long long)d->sector_size);
+    if (!d->sectors) {
+        xtf_failure("%s: 0 sectors", d->name);
+        return false;
+    }
+    return true;
+}
+
+static bool connect(struct disk *d, unsigned int index)
+{
+    static const char *const connected[] = {"4", "5", "6"};
+    char got[16];
+    xenbus_transaction_t t;
+    int rc, tries = 0;
+
+    if (xenbus_wait_for_value(be_path(d, "state"), "2"))
+        return false; /* the client printed the backend's state */
+
+    /* The shared ring: empty, each side asking for an event at the first entry. */
+    d->ring = ring_pages[index];
+    memset((void *)d->ring, 0, PAGE_SIZE);
+    sring(d)->req_event = 1;
+    sring(d)->rsp_event = 1;
+    d->req_prod_pvt = d->rsp_cons = 0;
+
+    d->ring_ref = gnttab_grant_access(d->be_id, virt_to_mfn((const void *)d->ring), false);
+    if (d->ring_ref < 0) {
+        xtf_error("%s: gnttab_grant_access(ring): %ld", d->name, d->ring_ref);
+        return false;
+    }
+    d->port = evtchn_alloc_unbound(d->be_id);
+    if (d->port < 0 || d->port >= EVENTS_MAX_PORTS) {
+        xtf_failure("%s: EVTCHNOP_alloc_unbound(remote %u): %ld", d->name, d->be_id, d->port);
+        return false;
+    }
+    event_set_handler((evtchn_port_t)d->port, blkif_interrupt, d);
+    evtchn_unmask((evtchn_port_t)d->port);
+
+    do {
+        rc = xenbus_transaction_start(&t);
+        if (!xs_ok(d, "transaction_start", d->fe, rc))
+            return false;
+        if (!xs_ok(d, "write", "ring-ref",
+                   xenbus_printf(t, fe_path(d, "ring-ref"), "%ld", d->ring_ref)) ||
+            !xs_ok(d, "write", "event-channel",
+                   xenbus_printf(t, fe_path(d, "event-channel"), "%ld", d->port)) ||
+            !xs_ok(d, "write", "protocol", xenbus_write(t, fe_path(d, "protocol"), PROTOCOL)) ||
+            !xs_ok(d, "write", "state",
+                   xenbus_printf(t, fe_path(d, "state"), "%d", XenbusStateInitialised))) {
+            xenbus_transaction_end(t, true);
+            return false;
+        }
+        rc = xenbus_transaction_end(t, false);
+    } while (rc == -XEN_EAGAIN && ++tries < 5);
+    if (!xs_ok(d, "transaction_end", d->fe, rc))
+        return false;
+
+    rc = xenbus_wait_for_any(be_path(d, "state"), connected, 3, got, sizeof(got));
+    if (rc < 0)
+        return false;
+    if (rc != 0) {
+        xtf_failure("%s: backend went to state %s instead of 4 (Connected)", d->name, got);
+        return false;
+    }
+    printk("%s: connected (ring-ref and port given, backend state 4)\n", d->name);
+    return true;
+}
+
+static void disconnect(struct disk *d)
+{
+    static const char *const closed[] = {"5", "6"};
+    char got[16];
+    long rc;
+
+    if (xs_ok(d, "write", "state",
+              xenbus_printf(XBT_NIL, fe_path(d, "state"), "%d", XenbusStateClosing)) &&
+        xenbus_wait_for_any(be_path(d, "state"), closed, 2, got, sizeof(got)) >= 0 &&
+        xs_ok(d, "write", "state",
+              xenbus_printf(XBT_NIL, fe_path(d, "state"), "%d", XenbusStateClosed)))
+        printk("%s: closed (backend state %s)\n", d->name, got);
+
+    rc = gnttab_end_access((grant_ref_t)d->ring_ref);
+    if (rc)
+        xtf_failure("%s: ring grant %ld still in use after close (flags %#x): %ld", d->name,
+                    d->ring_ref, gnttab_entry_flags((grant_ref_t)d->ring_ref), rc);
+    evtchn_mask((evtchn_port_t)d->port);
+    event_set_handler((evtchn_port_t)d->port, NULL, NULL);
+    rc = evtchn_close((evtchn_port_t)d->port);
+    if (rc)
+        xtf_failure("%s: EVTCHNOP_close(%ld): %ld", d->name, d->port, rc);
+}
+
+void test_main(void)
+{
+    static char list[512];
+    uint64_t domid;
+    const char *id;
+    long rc;
+    int n;
+
+    rc = xenbus_init();
+    if (rc) {
+        xtf_failure("xenbus_init: %ld (no store ring)", rc);
+        return;
+    }
+    rc = gnttab_init();
+    if (rc) {
+        xtf_failure("gnttab_init: %ld", rc);
+        return;
+    }
+    rc = xenbus_read_u64(XBT_NIL, "domid", &domid);
+    if (rc) {
+        xtf_failure("read domid: %s", xenbus_strerror((int)rc));
+        return;
+    }
+    my_domid = (domid_t)domid;
+
+    rc = evtchn_bind_virq(VIRQ_TIMER, 0);
+    if (rc < 0 || rc >= EVENTS_MAX_PORTS) {
+        xtf_error("bind VIRQ_TIMER: %ld", rc);
+        return;
+    }
+    event_set_handler((evtchn_port_t)rc, timer_handler, NULL);
+    evtchn_unmask((evtchn_port_t)rc);
+
+    n = xenbus_directory(XBT_NIL, "device/vbd", list, sizeof(list));
+    if (n < 0) {
+        xtf_failure("directory device/vbd: %s (no disks given?)", xenbus_strerror(n));
+        return;
+    }
+    printk("%d block device%s under device/vbd\n", n, n == 1 ? "" : "s");
+    if (n > MAX_DISKS) {
+        xtf_error("%d disks, testing the first %d", n, MAX_DISKS);
+        n = MAX_DISKS;
+    }
+
+    id = list;
+    for (int i = 0; i < n; i++, id = xenbus_dir_next(id)) {
+        struct disk *d = &disks[i];
+
+        snprintf(d->name, sizeof(d->name), "vbd %s", id);
+        if (!probe(d, id) || !connect(d, (unsigned int)i))
+            continue;
+        read_whole_disk(d);
+        if (!d->broken)
+            test_write(d);
+        if (!d->broken)
+            test_past_end(d);
+        if (!d->events)
+            xtf_failure("%s: no event came from the backend", d->name);
+        disconnect(d);
+    }
+
+    if (gnttab_nr_granted())
+        xtf_failure("%u grants not ended", gnttab_nr_granted());
+    if (!xtf_has_failures())
+        xtf_success(NULL);
+}
