@@ -3,6 +3,7 @@
 #include "hv/arch.h"
 #include "hv/entry.h"
 #include "hv/evtchn.h"
+#include "hv/grant.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
 #include "hv/trace.h"
@@ -13,6 +14,12 @@ struct hypercall_desc {
     hypercall_fn fn; /* NULL: known to Xen, not offered here (-ENOSYS) */
     uint8_t nargs;
 };
+
+/* grant_table_op(cmd, uop, count): its handler (hv/grant.h) takes the arguments spelled out. */
+static long do_grant_table_op_hc(struct vcpu *v, const uint64_t a[5])
+{
+    return do_grant_table_op(v, a[0], a[1], a[2]);
+}
 
 #define HC(nr, n, f, args) [nr] = {n, f, args}
 static const struct hypercall_desc hypercall_table[NR_HYPERCALLS] = {
@@ -36,7 +43,7 @@ static const struct hypercall_desc hypercall_table[NR_HYPERCALLS] = {
     HC(__HYPERVISOR_xen_version, "xen_version", do_xen_version, 2),
     HC(__HYPERVISOR_console_io, "console_io", do_console_io, 3),
     HC(__HYPERVISOR_physdev_op_compat, "physdev_op_compat", NULL, 1),
-    HC(__HYPERVISOR_grant_table_op, "grant_table_op", NULL, 3),
+    HC(__HYPERVISOR_grant_table_op, "grant_table_op", do_grant_table_op_hc, 3),
     HC(__HYPERVISOR_vm_assist, "vm_assist", do_vm_assist, 2),
     HC(__HYPERVISOR_update_va_mapping_otherdomain, "update_va_mapping_otherdomain", NULL, 4),
     HC(__HYPERVISOR_iret, "iret", do_iret, 0),

@@ -1,6 +1,7 @@
 /* Machine frames: allocator, Xen-style page types, PV page-table validation, guest access. */
 #include "hv/mm.h"
 #include "hv/arch.h"
+#include "hv/grant.h"
 #include "hv/lib.h"
 
 struct hv_mem hv_mem;
@@ -417,6 +418,11 @@ static void count_expected_type_refs(void)
 int mm_check_invariants(char *why, size_t whylen)
 {
     count_expected_type_refs();
+    /* A grant a backend holds for writing owns a writable type reference (hv/grant.h). */
+    for (unsigned int di = 0; di < HV_MAX_DOMAINS; di++)
+        if (hv.domains[di].in_use &&
+            gnttab_check_invariants(&hv.domains[di], scratch_counts, why, whylen))
+            return -1;
     for (uint64_t i = 0; i < hv_mem.nr_frames; i++) {
         struct page_info *pg = &hv_mem.frame_table[i];
         if (pg->owner == DOMID_FREE && (pg->type_count || pg->ref_count || pg->flags)) {

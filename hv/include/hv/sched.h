@@ -142,12 +142,16 @@ struct domain {
     /*
      * Grant table, v1 only (hv/grant.h). Its frames are hypervisor frames
      * shared with the guest, like shared_info; nr_frames grows on
-     * GNTTABOP_setup_table up to HV_GNTTAB_MAX_FRAMES.
+     * GNTTABOP_setup_table up to HV_GNTTAB_MAX_FRAMES. Each table frame has
+     * an `active` frame beside it, owned by the hypervisor and never mapped:
+     * what the core's backends hold of each grant (grant_table.c).
      */
     struct {
         mfn_t frames[HV_GNTTAB_MAX_FRAMES];
+        mfn_t active[HV_GNTTAB_MAX_FRAMES];
         uint32_t nr_frames;
         uint32_t version; /* 1 (v2 is not modelled) */
+        uint32_t nr_held; /* gnttab_acquire calls not yet released */
     } gnttab;
 
     uint64_t next_bounce_seq;
