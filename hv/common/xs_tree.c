@@ -27,18 +27,25 @@ struct xs_node {
     uint16_t tx;
     uint32_t hash; /* FNV-1a of path: cheap to compare first */
     uint32_t seq;  /* creation order, which DIRECTORY lists children in */
+    uint32_t voff; /* the value: arena[voff, voff + vlen) */
     uint16_t vlen;
     struct xs_perms perms;
     char path[XS_NODE_PATH];
-    char value[XS_NODE_VALUE];
 };
 
+/*
+ * Values live in one arena, allocated at its top; a freed value leaves a
+ * hole until an allocation that does not fit compacts the arena (values
+ * keep their order, so compaction only moves bytes down).
+ */
 static struct {
     struct xs_node nodes[XS_MAX_NODES];
     unsigned int nr_free;
     uint32_t next_seq;
+    uint32_t arena_top, arena_live;
     uint16_t list[XS_MAX_NODES]; /* scratch for sorting (the core is single-threaded) */
     char parent[XS_PATH_BUF];    /* scratch for xst_get's walk up */
+    char arena[XS_VALUE_ARENA];
 } st;
 
 /* ---- paths ---- */
@@ -272,23 +279,83 @@ static struct xs_node *new_node(unsigned int view, const char *path, const struc
     hv_panic("xenstore: node pool accounting is wrong");
 }
 
+static void value_free(struct xs_node *n)
+{
+    st.arena_live -= n->vlen;
+    n->vlen = 0;
+}
+
+static bool older_value(const struct xs_node *a, const struct xs_node *b)
+{
+    return a->voff < b->voff;
+}
+
+static void sort_list(unsigned int k,
+                      bool (*before)(const struct xs_node *, const struct xs_node *));
+
+static void compact(void)
+{
+    unsigned int k = 0;
+    for (unsigned int i = 0; i < XS_MAX_NODES; i++)
+        if (st.nodes[i].used && st.nodes[i].vlen)
+            st.list[k++] = (uint16_t)i;
+    sort_list(k, older_value);
+    uint32_t top = 0;
+    for (unsigned int i = 0; i < k; i++) {
+        struct xs_node *n = &st.nodes[st.list[i]];
+        for (uint32_t j = 0; j < n->vlen; j++) /* top <= voff: a forward copy is safe */
+            st.arena[top + j] = st.arena[n->voff + j];
+        n->voff = top;
+        top += n->vlen;
+    }
+    st.arena_top = top;
+}
+
+/* Room for len more bytes at the arena's top; false if the values would not fit at all. */
+static bool arena_room(size_t len)
+{
+    if (st.arena_live + len > XS_VALUE_ARENA)
+        return false;
+    if (st.arena_top + len > XS_VALUE_ARENA)
+        compact();
+    return true;
+}
+
+/* n's value becomes val (which is not in the arena); -XEN_ENOSPC leaves it as it was. */
+static int value_set(struct xs_node *n, const void *val, size_t len)
+{
+    if (len > XS_NODE_VALUE || st.arena_live - n->vlen + len > XS_VALUE_ARENA)
+        return -XEN_ENOSPC;
+    value_free(n);
+    arena_room(len);
+    n->voff = st.arena_top;
+    hv_memcpy(st.arena + n->voff, val, len);
+    n->vlen = (uint16_t)len;
+    st.arena_top += (uint32_t)len;
+    st.arena_live += (uint32_t)len;
+    return 0;
+}
+
 static void free_node(struct xs_node *n)
 {
+    value_free(n);
     n->used = false;
     st.nr_free++;
 }
 
-/* The node a change in `view` may modify: in a transaction, its own copy. NULL if the pool is full.
- */
+/* The node a change in `view` may modify: in a transaction, its own copy. NULL if full. */
 static struct xs_node *own_copy(unsigned int view, struct xs_node *n)
 {
     if (n->tx == view)
         return n;
-    if (!st.nr_free)
+    if (!st.nr_free || !arena_room(n->vlen)) /* compaction may move n's value: copy after */
         return NULL;
     struct xs_node *c = new_node(view, n->path, &n->perms, n->seq);
-    hv_memcpy(c->value, n->value, n->vlen);
+    c->voff = st.arena_top;
+    hv_memcpy(st.arena + c->voff, st.arena + n->voff, n->vlen);
     c->vlen = n->vlen;
+    st.arena_top += n->vlen;
+    st.arena_live += n->vlen;
     return c;
 }
 
@@ -324,7 +391,7 @@ int xst_get(unsigned int view, domid_t dom, const char *path, unsigned int need,
 const char *xst_value(const struct xs_node *n, size_t *len)
 {
     *len = n->vlen;
-    return n->value;
+    return st.arena + n->voff;
 }
 
 const struct xs_perms *xst_perms(const struct xs_node *n)
@@ -366,7 +433,7 @@ static int create(unsigned int view, domid_t creator, const char *path, struct x
         if (n) {
             /* Removed earlier in the transaction: watches on it fire at commit. */
             n->flags = (uint8_t)((n->flags & ~XN_DELETED) | XN_FIRE);
-            n->vlen = 0;
+            value_free(n);
             n->seq = st.next_seq++;
             perms_copy(&n->perms, &perms);
         } else {
@@ -380,20 +447,21 @@ static int create(unsigned int view, domid_t creator, const char *path, struct x
 
 int xst_write(unsigned int view, domid_t creator, const char *path, const void *val, size_t len)
 {
-    if (len > XS_NODE_VALUE)
+    /* Room for the value first, so that a failure changes nothing. */
+    if (len > XS_NODE_VALUE || st.arena_live + len > XS_VALUE_ARENA)
         return -XEN_ENOSPC;
     struct xs_node *n = xst_lookup(view, path);
-    if (n) {
-        n = own_copy(view, n);
-        if (!n)
+    if (n && n->tx != view) {
+        /* The transaction's copy gets the new value directly: no need to copy the old one. */
+        if (!st.nr_free)
             return -XEN_ENOSPC;
-    } else {
+        n = new_node(view, n->path, &n->perms, n->seq);
+    } else if (!n) {
         int rc = create(view, creator, path, &n);
         if (rc)
             return rc;
     }
-    hv_memcpy(n->value, val, len);
-    n->vlen = (uint16_t)len;
+    value_set(n, val, len);
     changed(view, n);
     return 0;
 }
@@ -487,7 +555,7 @@ int xst_rm(unsigned int view, const char *path)
             free_node(n);
     }
     t->flags = XN_DELETED | XN_OPAQUE;
-    t->vlen = 0;
+    value_free(t);
     return 0;
 }
 
@@ -563,8 +631,12 @@ int xst_commit(unsigned int view)
         bool fire = n->flags & XN_FIRE;
         struct xs_node *b = find(0, n->path);
         if (b) {
-            hv_memcpy(b->value, n->value, n->vlen);
+            /* The committed node takes over the copy's value (no allocation: commit cannot fail).
+             */
+            value_free(b);
+            b->voff = n->voff;
             b->vlen = n->vlen;
+            n->vlen = 0;
             perms_copy(&b->perms, &n->perms);
             free_node(n);
             n = b;
@@ -630,7 +702,7 @@ static void initial_node(const char *path, const char *value)
 {
     static const struct xs_perms dom0_only = {.num = 1, .p = {{0, XS_PERM_NONE}}};
     struct xs_node *n = new_node(0, path, &dom0_only, st.next_seq++);
-    n->vlen = (uint16_t)hv_strlcpy(n->value, value, sizeof(n->value));
+    value_set(n, value, hv_strlen(value));
 }
 
 void xst_reset(void)
@@ -639,6 +711,7 @@ void xst_reset(void)
         st.nodes[i].used = false;
     st.nr_free = XS_MAX_NODES;
     st.next_seq = 1;
+    st.arena_top = st.arena_live = 0;
     /*
      * xenstored creates /, /tool, /tool/xenstored and the two specials,
      * owned by dom0 with no access for others; xencommons adds dom0's own

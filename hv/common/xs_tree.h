@@ -10,10 +10,11 @@
  * Sizes of the static pools. Running out is an answer (ENOSPC, or E2BIG
  * for watches, as xenstored's quotas answer), never a corruption.
  */
-#define XS_MAX_NODES 512  /* committed nodes and transaction copies together */
-#define XS_NODE_PATH 192  /* longest storable path, NUL included */
-#define XS_NODE_VALUE 256 /* longest value */
-#define XS_MAX_PERMS 5    /* xenstored's node-permissions quota */
+#define XS_MAX_NODES 512     /* committed nodes and transaction copies together */
+#define XS_NODE_PATH 192     /* longest storable path, NUL included */
+#define XS_NODE_VALUE 2048   /* longest value (xenstored's node-size quota is 2048) */
+#define XS_VALUE_ARENA 65536 /* every node's value together */
+#define XS_MAX_PERMS 5       /* xenstored's node-permissions quota */
 
 /* Room for any canonical path: a payload-sized relative path behind a home prefix. */
 #define XS_PATH_BUF (XENSTORE_PAYLOAD_MAX + 32)
