@@ -26,6 +26,12 @@ int hv_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((for
 
 /* Hypervisor log line (not a guest console); goes to arch_log. */
 void hv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Set by a machine whose arch_log drops every line (the fuzz targets, unless
+ * asked to be verbose): hv_log then returns before formatting. False (log)
+ * unless a machine sets it.
+ */
+extern bool hv_log_dropped;
 
 /* A broken hypervisor invariant: never caused by guest input. */
 __attribute__((noreturn)) void hv_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
