@@ -1,11 +1,11 @@
-/* The xenstore daemon's protocol side: each domain's ring, its requests, watches and transactions.
+/* The xenstore daemon's connections: each domain's ring, its life cycle, and the core's own access.
  */
 #include "hv/xenstore.h"
 #include "hv/arch.h"
 #include "hv/evtchn.h"
 #include "hv/lib.h"
 #include "hv/mm.h"
-#include "xs_tree.h"
+#include "xs_internal.h"
 
 #define HDR_LEN ((uint32_t)sizeof(struct xsd_sockmsg))
 /*
@@ -15,14 +15,6 @@
  * room is dropped and logged, as xenstored drops one over a domain's quota.
  */
 #define XS_OUT_BYTES 8192
-#define XS_MAX_WATCHES 128
-#define XS_QUOTA_WATCHES 32 /* per domain; beyond: E2BIG, as xenstored's watch quota */
-#define XS_WATCH_TOKEN 64
-#define XS_MAX_TX 32
-#define XS_QUOTA_TX 8 /* per domain; beyond: ENOSPC, as xenstored's transaction quota */
-#define XS_MAX_CORE_WATCHES 32
-#define XS_CORE_QUEUE 64
-#define XS_CORE_BUDGET 512 /* core callbacks per settle before a loop is cut */
 
 struct xs_conn {
     bool introduced;
@@ -38,45 +30,11 @@ struct xs_conn {
     uint8_t out[XS_OUT_BYTES];
 };
 
-struct xs_watch {
-    bool used;
-    domid_t dom;
-    uint16_t strip; /* a relative watch's events drop "/local/domain/<dom>/" */
-    char path[XS_NODE_PATH];
-    char token[XS_WATCH_TOKEN];
-};
-
-struct xs_core_watch {
-    bool used;
-    uint32_t gen; /* queued events of an earlier watch in this slot are stale */
-    xs_watch_fn fn;
-    void *ctx;
-    char prefix[XS_NODE_PATH];
-};
-
-struct xs_tx {
-    bool used;
-    domid_t dom;
-    uint32_t id; /* the guest's handle; the tree's view is the slot + 1 */
-};
-
 static struct {
     struct xs_conn conns[HV_MAX_DOMAINS]; /* by domid - 1 (domids are slot + 1) */
-    struct xs_watch watches[XS_MAX_WATCHES];
-    struct xs_core_watch core[XS_MAX_CORE_WATCHES];
-    struct xs_tx txs[XS_MAX_TX];
-    struct {
-        uint8_t watch;
-        uint32_t gen;
-        char path[XS_NODE_PATH];
-    } queue[XS_CORE_QUEUE];
-    unsigned int q_head, q_len, q_dropped;
-    unsigned int depth; /* > 0: inside a store operation; settle() waits for the outermost */
-    bool draining;
-    char path[XS_PATH_BUF];  /* the request's canonical path */
-    char cpath[XS_PATH_BUF]; /* a core call's path */
+    unsigned int depth;     /* > 0: inside a store operation; settle() waits for the outermost */
+    char path[XS_PATH_BUF]; /* a core call's path */
     char parent[XS_PATH_BUF];
-    char reply[XENSTORE_PAYLOAD_MAX];
 } xs;
 
 /* ---- rings ---- */
@@ -101,22 +59,6 @@ static struct xenstore_domain_interface *ring_of(struct domain *d)
     return arch_mfn_to_virt(d->store_mfn);
 }
 
-static void drop_watches(domid_t dom)
-{
-    for (unsigned int i = 0; i < XS_MAX_WATCHES; i++)
-        if (xs.watches[i].used && xs.watches[i].dom == dom)
-            xs.watches[i].used = false;
-}
-
-static void drop_transactions(domid_t dom)
-{
-    for (unsigned int i = 0; i < XS_MAX_TX; i++)
-        if (xs.txs[i].used && xs.txs[i].dom == dom) {
-            xst_abort(i + 1);
-            xs.txs[i].used = false;
-        }
-}
-
 static void conn_clear(struct xs_conn *c)
 {
     c->introduced = c->broken = c->notify = c->warned = c->dropped = c->serving = false;
@@ -129,8 +71,8 @@ static void conn_break(struct xs_conn *c, struct domain *d, struct xenstore_doma
     hv_log("d%u: xenstore: %s (%u, %u): connection closed, ring error %u", d->domid, why, a, b,
            err);
     ring->error = err;
-    drop_watches(d->domid);
-    drop_transactions(d->domid);
+    xs_watch_drop(d->domid);
+    xs_tx_drop(d->domid);
     bool introduced = c->introduced;
     conn_clear(c);
     c->introduced = introduced;
@@ -260,16 +202,28 @@ static bool queue_msg(struct xs_conn *c, uint32_t type, uint32_t req_id, uint32_
     return true;
 }
 
-/* A WATCH_EVENT "<path>\0<token>\0"; an identical one not yet started is not sent twice. */
-static void queue_event(struct xs_conn *c, domid_t dom, const char *path, const char *token)
+void xs_conn_reply(struct xs_conn *c, const struct xsd_sockmsg *req, uint32_t type,
+                   const void *data, uint32_t len)
 {
+    queue_msg(c, type, req->req_id, req->tx_id, data, len, 0);
+}
+
+uint32_t xs_conn_next_tx_id(struct xs_conn *c)
+{
+    return c->next_tx_id++;
+}
+
+void xs_conn_event(domid_t dom, const char *path, const char *token)
+{
+    struct xs_conn *c = conn_of(dom);
     char ev[XS_NODE_PATH + XS_WATCH_TOKEN];
     size_t pl = hv_strlen(path) + 1, tl = hv_strlen(token) + 1;
-    if (pl + tl > sizeof(ev))
+    if (!c || !c->introduced || c->broken || pl + tl > sizeof(ev))
         return;
     hv_memcpy(ev, path, pl);
     hv_memcpy(ev + pl, token, tl);
     uint32_t len = (uint32_t)(pl + tl);
+    /* As xenstored, the specials are not folded into an identical waiting event. */
     for (uint32_t pos = 0; path[0] != '@' && pos < c->out_len; pos += msg_len_at(c, pos)) {
         struct xsd_sockmsg h;
         hv_memcpy(&h, c->out + pos, HDR_LEN);
@@ -277,7 +231,7 @@ static void queue_event(struct xs_conn *c, domid_t dom, const char *path, const 
             !hv_memcmp(c->out + pos + HDR_LEN, ev, len))
             return;
     }
-    /* While a request is answered, its reply keeps its room (events come first, as in xenstored).
+    /* While a request is answered, its reply keeps its room (its events go first, as in xenstored).
      */
     uint32_t reserve = c->serving ? HDR_LEN + XENSTORE_PAYLOAD_MAX : 0;
     if (!queue_msg(c, XS_WATCH_EVENT, 0, 0, ev, len, reserve) && !c->dropped) {
@@ -286,475 +240,15 @@ static void queue_event(struct xs_conn *c, domid_t dom, const char *path, const 
     }
 }
 
-/* ---- watches ---- */
-
-/* xenstored's watch_permitted: the node (or its parent) must be readable by the watcher. */
-static bool watch_permitted(domid_t dom, const char *path, const struct xs_perms *perms)
-{
-    char parent[XS_NODE_PATH];
-    if (perms && (xs_perm_for(dom, perms) & XS_PERM_READ))
-        return true;
-    struct xs_node *n = xst_lookup(0, path);
-    if (!n && !perms)
-        return false;
-    if (n && (xs_perm_for(dom, xst_perms(n)) & XS_PERM_READ))
-        return true;
-    n = xst_lookup(0, xs_parent(path, parent, sizeof(parent)));
-    return n && (xs_perm_for(dom, xst_perms(n)) & XS_PERM_READ);
-}
-
-static void core_queue(unsigned int slot, const char *path)
-{
-    for (unsigned int i = 0; i < xs.q_len; i++) {
-        unsigned int k = (xs.q_head + i) % XS_CORE_QUEUE;
-        if (xs.queue[k].watch == slot && xs.queue[k].gen == xs.core[slot].gen &&
-            !hv_strcmp(xs.queue[k].path, path))
-            return;
-    }
-    if (xs.q_len == XS_CORE_QUEUE) {
-        if (!xs.q_dropped++)
-            hv_log("xenstore: core watch queue full, dropping the event for %s", path);
-        return;
-    }
-    unsigned int k = (xs.q_head + xs.q_len++) % XS_CORE_QUEUE;
-    xs.queue[k].watch = (uint8_t)slot;
-    xs.queue[k].gen = xs.core[slot].gen;
-    hv_strlcpy(xs.queue[k].path, path, sizeof(xs.queue[k].path));
-}
-
-static bool watch_matches(const char *path, bool exact, const char *wpath)
-{
-    return exact ? !hv_strcmp(path, wpath) : xs_is_child(path, wpath);
-}
-
-void xs_fire(const char *path, bool exact, const struct xs_perms *perms)
-{
-    for (unsigned int i = 0; i < XS_MAX_WATCHES; i++) {
-        struct xs_watch *w = &xs.watches[i];
-        struct xs_conn *c = w->used ? conn_of(w->dom) : NULL;
-        if (!c || c->broken || !watch_matches(path, exact, w->path) ||
-            !watch_permitted(w->dom, path, perms))
-            continue;
-        queue_event(c, w->dom, hv_strlen(path) > w->strip ? path + w->strip : path, w->token);
-    }
-    for (unsigned int i = 0; i < XS_MAX_CORE_WATCHES; i++)
-        if (xs.core[i].used && watch_matches(path, exact, xs.core[i].prefix))
-            core_queue(i, path);
-}
-
-/* Run queued core callbacks; those they cause join the queue, up to a budget. */
-static void run_core_watches(void)
-{
-    if (xs.draining)
-        return;
-    xs.draining = true;
-    unsigned int budget = XS_CORE_BUDGET;
-    char path[XS_NODE_PATH];
-    while (xs.q_len) {
-        if (!budget--) {
-            hv_log("xenstore: core watches did not settle after %u calls, %u events dropped",
-                   XS_CORE_BUDGET, xs.q_len);
-            xs.q_len = 0;
-            break;
-        }
-        unsigned int slot = xs.queue[xs.q_head].watch;
-        uint32_t gen = xs.queue[xs.q_head].gen;
-        hv_strlcpy(path, xs.queue[xs.q_head].path, sizeof(path));
-        xs.q_head = (xs.q_head + 1) % XS_CORE_QUEUE;
-        xs.q_len--;
-        struct xs_core_watch *w = &xs.core[slot];
-        if (w->used && w->gen == gen)
-            w->fn(path, w->ctx);
-    }
-    xs.draining = false;
-}
-
 /* End of an outermost operation: core callbacks, then every guest's pending events. */
 static void settle(void)
 {
     if (xs.depth)
         return;
     xs.depth++;
-    run_core_watches();
+    xs_watch_run_core();
     flush_all();
     xs.depth--;
-}
-
-/* ---- requests ---- */
-
-struct req {
-    struct xs_conn *c;
-    domid_t dom;
-    unsigned int view; /* the transaction's view of the tree, 0 for none */
-    struct xsd_sockmsg hdr;
-    const char *payload;
-    uint32_t len;
-};
-
-static void reply(struct req *r, uint32_t type, const void *data, uint32_t len)
-{
-    queue_msg(r->c, type, r->hdr.req_id, r->hdr.tx_id, data, len, 0);
-}
-
-static void ack(struct req *r)
-{
-    reply(r, r->hdr.type, "OK", 3);
-}
-
-static void reply_error(struct req *r, int err)
-{
-    static const struct {
-        int err;
-        const char *name;
-    } names[] = {
-        {XEN_EINVAL, "EINVAL"}, {XEN_EACCES, "EACCES"}, {XEN_EEXIST, "EEXIST"},
-        {XEN_ENOENT, "ENOENT"}, {XEN_ENOMEM, "ENOMEM"}, {XEN_ENOSPC, "ENOSPC"},
-        {XEN_EIO, "EIO"},       {XEN_ENOSYS, "ENOSYS"}, {XEN_EBUSY, "EBUSY"},
-        {XEN_EAGAIN, "EAGAIN"}, {XEN_E2BIG, "E2BIG"},   {XEN_EPERM, "EPERM"},
-    };
-    const char *name = "EINVAL"; /* xenstored's answer for an error it cannot name */
-    for (unsigned int i = 0; i < ARRAY_SIZE(names); i++)
-        if (names[i].err == -err)
-            name = names[i].name;
-    reply(r, XS_ERROR, name, (uint32_t)hv_strlen(name) + 1);
-}
-
-/* How many strings the payload holds (xenstored counts its NULs). */
-static unsigned int nr_strings(const struct req *r)
-{
-    unsigned int n = 0;
-    for (uint32_t i = 0; i < r->len; i++)
-        n += !r->payload[i];
-    return n;
-}
-
-/* The payload as exactly one string, NULL otherwise (xenstored's onearg). */
-static const char *onearg(const struct req *r)
-{
-    return r->len && nr_strings(r) == 1 && !r->payload[r->len - 1] ? r->payload : NULL;
-}
-
-/* Canonical form of a path argument into xs.path. */
-static int canon(const struct req *r, const char *in, bool special)
-{
-    return in ? xs_canonical(r->dom, in, special, xs.path, sizeof(xs.path)) : -XEN_EINVAL;
-}
-
-static int do_read(struct req *r)
-{
-    struct xs_node *n;
-    size_t len;
-    int rc = canon(r, onearg(r), false);
-    if (!rc)
-        rc = xst_get(r->view, r->dom, xs.path, XS_PERM_READ, &n);
-    if (!rc) {
-        const char *v = xst_value(n, &len);
-        reply(r, XS_READ, v, (uint32_t)len);
-    }
-    return rc;
-}
-
-static int do_write(struct req *r)
-{
-    struct xs_node *n;
-    if (!nr_strings(r))
-        return -XEN_EINVAL;
-    size_t off = hv_strlen(r->payload) + 1;
-    int rc = canon(r, r->payload, false);
-    if (!rc)
-        rc = xst_get(r->view, r->dom, xs.path, XS_PERM_WRITE, &n);
-    if (rc == -XEN_ENOENT || !rc)
-        rc = xst_write(r->view, r->dom, xs.path, r->payload + off, r->len - off);
-    if (!rc)
-        ack(r);
-    return rc;
-}
-
-static int do_mkdir(struct req *r)
-{
-    struct xs_node *n;
-    int rc = canon(r, onearg(r), false);
-    if (!rc)
-        rc = xst_get(r->view, r->dom, xs.path, XS_PERM_WRITE, &n);
-    if (rc == -XEN_ENOENT)
-        rc = xst_mkdir(r->view, r->dom, xs.path);
-    if (!rc)
-        ack(r);
-    return rc;
-}
-
-static int do_rm(struct req *r)
-{
-    struct xs_node *n;
-    int rc = canon(r, onearg(r), false);
-    if (!rc)
-        rc = xst_get(r->view, r->dom, xs.path, XS_PERM_WRITE, &n);
-    if (rc == -XEN_ENOENT) /* fine if it is already gone, as long as its parent is there */
-        rc =
-            xst_lookup(r->view, xs_parent(xs.path, xs.parent, sizeof(xs.parent))) ? 0 : -XEN_ENOENT;
-    else if (!rc)
-        rc = hv_strcmp(xs.path, "/") ? xst_rm(r->view, xs.path) : -XEN_EINVAL;
-    if (!rc)
-        ack(r);
-    return rc;
-}
-
-static int do_directory(struct req *r)
-{
-    struct xs_node *n;
-    int rc = canon(r, onearg(r), false);
-    if (!rc)
-        rc = xst_get(r->view, r->dom, xs.path, XS_PERM_READ, &n);
-    if (!rc)
-        rc = xst_directory(r->view, xs.path, xs.reply, sizeof(xs.reply));
-    if (rc < 0)
-        return rc;
-    reply(r, XS_DIRECTORY, xs.reply, (uint32_t)rc);
-    return 0;
-}
-
-static int do_get_perms(struct req *r)
-{
-    struct xs_node *n;
-    int rc = canon(r, onearg(r), true);
-    if (!rc)
-        rc = xst_get(r->view, r->dom, xs.path, XS_PERM_READ, &n);
-    if (!rc)
-        rc = xs_perms_format(xst_perms(n), xs.reply, sizeof(xs.reply));
-    if (rc < 0)
-        return rc;
-    reply(r, XS_GET_PERMS, xs.reply, (uint32_t)rc);
-    return 0;
-}
-
-static int do_set_perms(struct req *r)
-{
-    struct xs_perms perms;
-    struct xs_node *n;
-    unsigned int num = nr_strings(r);
-    if (num < 2)
-        return -XEN_EINVAL;
-    if (num - 1 > XS_MAX_PERMS) /* xenstored's node-permissions quota */
-        return -XEN_ENOSPC;
-    int rc = xs_perms_parse(r->payload + hv_strlen(r->payload) + 1, num - 1, &perms);
-    if (rc)
-        return rc;
-    /*
-     * xenstored ignores entries for domains that do not exist (so a later
-     * domain with that id does not inherit them) and refuses such an owner.
-     */
-    if (perms.p[0].id && !domain_by_id((domid_t)perms.p[0].id))
-        return -XEN_ENOENT;
-    unsigned int k = 1;
-    for (unsigned int i = 1; i < perms.num; i++)
-        if (!perms.p[i].id || domain_by_id((domid_t)perms.p[i].id))
-            perms.p[k++] = perms.p[i];
-    perms.num = (uint8_t)k;
-    rc = canon(r, r->payload, true);
-    if (!rc)
-        rc = xst_get(r->view, r->dom, xs.path, XS_PERM_WRITE | XS_PERM_OWNER, &n);
-    if (!rc && perms.p[0].id != xst_perms(n)->p[0].id)
-        rc = -XEN_EPERM; /* a guest may not give its node away */
-    if (!rc)
-        rc = xst_set_perms(r->view, xs.path, &perms);
-    if (!rc)
-        ack(r);
-    return rc;
-}
-
-static int do_watch(struct req *r)
-{
-    if (nr_strings(r) != 2)
-        return -XEN_EINVAL;
-    const char *token = r->payload + hv_strlen(r->payload) + 1;
-    int rc = canon(r, r->payload, true);
-    if (rc)
-        return rc;
-    if (hv_strlen(xs.path) >= XS_NODE_PATH || hv_strlen(token) >= XS_WATCH_TOKEN)
-        return -XEN_E2BIG;
-    struct xs_watch *slot = NULL;
-    unsigned int mine = 0;
-    for (unsigned int i = 0; i < XS_MAX_WATCHES; i++) {
-        struct xs_watch *w = &xs.watches[i];
-        if (!w->used) {
-            slot = slot ? slot : w;
-            continue;
-        }
-        if (w->dom != r->dom)
-            continue;
-        if (!hv_strcmp(w->path, xs.path) && !hv_strcmp(w->token, token))
-            return -XEN_EEXIST;
-        mine++;
-    }
-    if (!slot || mine >= XS_QUOTA_WATCHES)
-        return -XEN_E2BIG;
-    slot->used = true;
-    slot->dom = r->dom;
-    bool relative = r->payload[0] != '/' && r->payload[0] != '@';
-    slot->strip = relative ? (uint16_t)(hv_strlen(xs.path) - hv_strlen(r->payload)) : 0;
-    hv_strlcpy(slot->path, xs.path, sizeof(slot->path));
-    hv_strlcpy(slot->token, token, sizeof(slot->token));
-    ack(r);
-    /* xenstored fires a new watch once at once, with the path as it was given. */
-    queue_event(r->c, r->dom, slot->path + slot->strip, slot->token);
-    return 0;
-}
-
-static int do_unwatch(struct req *r)
-{
-    if (nr_strings(r) != 2)
-        return -XEN_EINVAL;
-    const char *token = r->payload + hv_strlen(r->payload) + 1;
-    int rc = canon(r, r->payload, true);
-    if (rc)
-        return rc;
-    for (unsigned int i = 0; i < XS_MAX_WATCHES; i++) {
-        struct xs_watch *w = &xs.watches[i];
-        if (w->used && w->dom == r->dom && !hv_strcmp(w->path, xs.path) &&
-            !hv_strcmp(w->token, token)) {
-            w->used = false;
-            ack(r);
-            return 0;
-        }
-    }
-    return -XEN_ENOENT;
-}
-
-static struct xs_tx *find_tx(domid_t dom, uint32_t id)
-{
-    for (unsigned int i = 0; i < XS_MAX_TX; i++)
-        if (xs.txs[i].used && xs.txs[i].dom == dom && xs.txs[i].id == id)
-            return &xs.txs[i];
-    return NULL;
-}
-
-static int do_transaction_start(struct req *r)
-{
-    if (r->view)
-        return -XEN_EBUSY; /* no nested transactions */
-    struct xs_tx *slot = NULL;
-    unsigned int mine = 0;
-    for (unsigned int i = 0; i < XS_MAX_TX; i++) {
-        if (!xs.txs[i].used)
-            slot = slot ? slot : &xs.txs[i];
-        else if (xs.txs[i].dom == r->dom)
-            mine++;
-    }
-    if (!slot || mine >= XS_QUOTA_TX)
-        return -XEN_ENOSPC;
-    /* As xenstored: the connection's next unused non-zero id. */
-    do
-        slot->id = r->c->next_tx_id++;
-    while (!slot->id || find_tx(r->dom, slot->id));
-    slot->used = true;
-    slot->dom = r->dom;
-    char id[12];
-    int n = hv_snprintf(id, sizeof(id), "%u", slot->id);
-    reply(r, XS_TRANSACTION_START, id, (uint32_t)n + 1);
-    return 0;
-}
-
-static int do_transaction_end(struct req *r)
-{
-    const char *arg = onearg(r);
-    if (!arg || (hv_strcmp(arg, "T") && hv_strcmp(arg, "F")))
-        return -XEN_EINVAL;
-    if (!r->view)
-        return -XEN_ENOENT;
-    xs.txs[r->view - 1].used = false;
-    int rc = 0;
-    if (arg[0] == 'T')
-        rc = xst_commit(r->view);
-    if (arg[0] == 'F' || rc)
-        xst_abort(r->view);
-    if (!rc)
-        ack(r);
-    return rc;
-}
-
-static uint32_t parse_domid(const char *s)
-{
-    /* atoi, as xenstored: leading digits, the rest ignored ("-1" wraps as %u prints it). */
-    bool neg = *s == '-';
-    uint32_t v = 0;
-    if (*s == '-' || *s == '+')
-        s++;
-    for (; *s >= '0' && *s <= '9'; s++)
-        v = v * 10 + (uint32_t)(*s - '0');
-    return neg ? 0u - v : v;
-}
-
-static int do_get_domain_path(struct req *r)
-{
-    const char *arg = onearg(r);
-    if (!arg)
-        return -XEN_EINVAL;
-    int n = hv_snprintf(xs.reply, sizeof(xs.reply), "/local/domain/%u", parse_domid(arg));
-    reply(r, XS_GET_DOMAIN_PATH, xs.reply, (uint32_t)n + 1);
-    return 0;
-}
-
-static int do_reset_watches(struct req *r)
-{
-    drop_watches(r->dom);
-    drop_transactions(r->dom);
-    ack(r);
-    return 0;
-}
-
-#define XS_NOTID 1u /* the header's tx_id is ignored */
-#define XS_PRIV 2u  /* only for a privileged domain: every guest here gets EACCES */
-
-static const struct {
-    int (*fn)(struct req *r);
-    uint8_t flags;
-} handlers[] = {
-    [XS_CONTROL] = {NULL, XS_PRIV},
-    [XS_DIRECTORY] = {do_directory, 0},
-    [XS_READ] = {do_read, 0},
-    [XS_GET_PERMS] = {do_get_perms, 0},
-    [XS_WATCH] = {do_watch, XS_NOTID},
-    [XS_UNWATCH] = {do_unwatch, XS_NOTID},
-    [XS_TRANSACTION_START] = {do_transaction_start, 0},
-    [XS_TRANSACTION_END] = {do_transaction_end, 0},
-    [XS_INTRODUCE] = {NULL, XS_PRIV},
-    [XS_RELEASE] = {NULL, XS_PRIV},
-    [XS_GET_DOMAIN_PATH] = {do_get_domain_path, 0},
-    [XS_WRITE] = {do_write, 0},
-    [XS_MKDIR] = {do_mkdir, 0},
-    [XS_RM] = {do_rm, 0},
-    [XS_SET_PERMS] = {do_set_perms, 0},
-    [XS_IS_DOMAIN_INTRODUCED] = {NULL, XS_PRIV},
-    [XS_RESUME] = {NULL, XS_PRIV},
-    [XS_SET_TARGET] = {NULL, XS_PRIV},
-    [XS_RESET_WATCHES] = {do_reset_watches, 0},
-};
-
-/* xenstored's process_message: unknown, then privilege, then transaction, then the request. */
-static void process(struct xs_conn *c, struct domain *d)
-{
-    struct req r = {.c = c, .dom = d->domid, .payload = (const char *)c->in + HDR_LEN};
-    hv_memcpy(&r.hdr, c->in, HDR_LEN);
-    r.len = r.hdr.len;
-    int rc;
-    uint32_t t = r.hdr.type;
-    if (t >= ARRAY_SIZE(handlers) || (!handlers[t].fn && !handlers[t].flags)) {
-        rc = -XEN_ENOSYS;
-    } else if (handlers[t].flags & XS_PRIV) {
-        rc = -XEN_EACCES;
-    } else if (!(handlers[t].flags & XS_NOTID) && r.hdr.tx_id) {
-        struct xs_tx *tx = find_tx(r.dom, r.hdr.tx_id);
-        rc = tx ? 0 : -XEN_ENOENT;
-        r.view = tx ? (unsigned int)(tx - xs.txs) + 1 : 0;
-    } else {
-        rc = 0;
-    }
-    c->serving = true;
-    if (!rc)
-        rc = handlers[t].fn(&r);
-    if (rc)
-        reply_error(&r, rc);
-    c->serving = false;
 }
 
 void xs_ring_notify(struct domain *d)
@@ -776,10 +270,14 @@ void xs_ring_notify(struct domain *d)
             break;
         if (read_request(c, d, ring) <= 0)
             break;
-        process(c, d);
+        struct xsd_sockmsg h;
+        hv_memcpy(&h, c->in, HDR_LEN);
+        c->serving = true;
+        xs_request(c, d->domid, &h, (const char *)c->in + HDR_LEN);
+        c->serving = false;
         c->in_used = 0;
         flush(c, d, ring);
-        run_core_watches(); /* after the answer, before the next request */
+        xs_watch_run_core(); /* after the answer, before the next request */
     }
     xs.depth--;
     settle();
@@ -796,8 +294,8 @@ int xs_domain_introduce(struct domain *d)
     struct xs_perms own = {.num = 1, .p = {{d->domid, XS_PERM_NONE}}};
     struct xs_perms ro = {.num = 2, .p = {{0, XS_PERM_NONE}, {d->domid, XS_PERM_READ}}};
     xs.depth++;
-    drop_watches(d->domid);
-    drop_transactions(d->domid);
+    xs_watch_drop(d->domid);
+    xs_tx_drop(d->domid);
     conn_clear(c);
     hv_snprintf(home, sizeof(home), "/local/domain/%u", d->domid);
     if (xst_lookup(0, home)) /* a stale one: xl removes it first too */
@@ -835,8 +333,8 @@ void xs_domain_release(struct domain *d)
     char home[32];
     xs.depth++;
     /* Its watches go first: no events for its own nodes going away (xenstored's do_release). */
-    drop_watches(d->domid);
-    drop_transactions(d->domid);
+    xs_watch_drop(d->domid);
+    xs_tx_drop(d->domid);
     if (c)
         conn_clear(c);
     hv_snprintf(home, sizeof(home), "/local/domain/%u", d->domid);
@@ -853,15 +351,9 @@ void xs_reset(void)
 {
     for (unsigned int i = 0; i < HV_MAX_DOMAINS; i++)
         conn_clear(&xs.conns[i]);
-    for (unsigned int i = 0; i < XS_MAX_WATCHES; i++)
-        xs.watches[i].used = false;
-    for (unsigned int i = 0; i < XS_MAX_CORE_WATCHES; i++)
-        xs.core[i].used = false;
-    for (unsigned int i = 0; i < XS_MAX_TX; i++)
-        xs.txs[i].used = false;
-    xs.q_head = xs.q_len = xs.q_dropped = 0;
     xs.depth = 0;
-    xs.draining = false;
+    xs_watch_reset();
+    xs_tx_reset();
     xst_reset();
 }
 
@@ -869,7 +361,7 @@ void xs_reset(void)
 
 static int core_path(const char *path, bool special)
 {
-    return xs_canonical(0, path, special, xs.cpath, sizeof(xs.cpath));
+    return xs_canonical(0, path, special, xs.path, sizeof(xs.path));
 }
 
 int xs_write(const char *path, const char *value)
@@ -878,7 +370,7 @@ int xs_write(const char *path, const char *value)
     if (rc)
         return rc;
     xs.depth++;
-    rc = xst_write(0, 0, xs.cpath, value, hv_strlen(value));
+    rc = xst_write(0, 0, xs.path, value, hv_strlen(value));
     xs.depth--;
     settle();
     return rc;
@@ -899,7 +391,7 @@ int xs_read(const char *path, char *buf, size_t len)
     int rc = core_path(path, false);
     if (rc)
         return rc;
-    struct xs_node *n = xst_lookup(0, xs.cpath);
+    struct xs_node *n = xst_lookup(0, xs.path);
     if (!n)
         return -XEN_ENOENT;
     size_t vlen;
@@ -916,12 +408,12 @@ int xs_rm(const char *path)
     int rc = core_path(path, false);
     if (rc)
         return rc;
-    if (!hv_strcmp(xs.cpath, "/"))
+    if (!hv_strcmp(xs.path, "/"))
         return -XEN_EINVAL;
-    if (!xst_lookup(0, xs.cpath))
-        return xst_lookup(0, xs_parent(xs.cpath, xs.parent, sizeof(xs.parent))) ? 0 : -XEN_ENOENT;
+    if (!xst_lookup(0, xs.path))
+        return xst_lookup(0, xs_parent(xs.path, xs.parent, sizeof(xs.parent))) ? 0 : -XEN_ENOENT;
     xs.depth++;
-    rc = xst_rm(0, xs.cpath);
+    rc = xst_rm(0, xs.path);
     xs.depth--;
     settle();
     return rc;
@@ -958,33 +450,8 @@ int xs_set_perms(const char *path, domid_t owner, char dflt, domid_t other, char
         perms.num = 2;
     }
     xs.depth++;
-    rc = xst_set_perms(0, xs.cpath, &perms);
+    rc = xst_set_perms(0, xs.path, &perms);
     xs.depth--;
     settle();
     return rc;
-}
-
-int xs_watch_core(const char *prefix, xs_watch_fn fn, void *ctx)
-{
-    if (!fn || core_path(prefix, true) || hv_strlen(xs.cpath) >= XS_NODE_PATH)
-        return -XEN_EINVAL;
-    for (unsigned int i = 0; i < XS_MAX_CORE_WATCHES; i++) {
-        struct xs_core_watch *w = &xs.core[i];
-        if (w->used)
-            continue;
-        w->used = true;
-        w->gen++;
-        w->fn = fn;
-        w->ctx = ctx;
-        hv_strlcpy(w->prefix, xs.cpath, sizeof(w->prefix));
-        return 0;
-    }
-    return -XEN_ENOSPC;
-}
-
-void xs_unwatch_core(xs_watch_fn fn, void *ctx)
-{
-    for (unsigned int i = 0; i < XS_MAX_CORE_WATCHES; i++)
-        if (xs.core[i].used && xs.core[i].fn == fn && xs.core[i].ctx == ctx)
-            xs.core[i].used = false;
 }

@@ -1,7 +1,6 @@
-/* Between the xenstore daemon's two halves: the node store (xs_tree.c) and the ring protocol
- * (xenstore.c). */
-#ifndef HV_XS_TREE_H
-#define HV_XS_TREE_H
+/* Inside the xenstore daemon: what its files (tree, requests, watches, rings) give each other. */
+#ifndef HV_XS_INTERNAL_H
+#define HV_XS_INTERNAL_H
 
 #include "hv/types.h"
 #include "public/io/xs_wire.h"
@@ -100,11 +99,49 @@ void xst_release_domain(domid_t dom);
 /* Free node slots (for tests and diagnostics). */
 unsigned int xst_free_nodes(void);
 
+/* ---- xs_watch.c: watches of the guests and of the core ---- */
+
+#define XS_WATCH_TOKEN 64 /* longest token, NUL included */
+
 /*
- * Provided by xenstore.c: a committed change at `path`. exact: only watches
- * on exactly this path match (the descendants of a removed node); else
- * watches at or above it. perms: the node's permissions when it is gone.
+ * A committed change at `path`. exact: only watches on exactly this path
+ * match (the descendants of a removed node); else watches at or above it.
+ * perms: the node's permissions when it is gone. Guests' events are queued
+ * on their connections, the core's callbacks on the core queue.
  */
 void xs_fire(const char *path, bool exact, const struct xs_perms *perms);
+/*
+ * A guest's WATCH on canonical `path`; its events drop the first `strip`
+ * bytes (a relative watch's "/local/domain/<dom>/"). 0, -XEN_EEXIST for the
+ * same path and token again, -XEN_E2BIG past the quota or the sizes.
+ */
+int xs_watch_add(domid_t dom, const char *path, size_t strip, const char *token);
+int xs_watch_remove(domid_t dom, const char *path, const char *token); /* 0 or -XEN_ENOENT */
+void xs_watch_drop(domid_t dom);
+void xs_watch_reset(void);
+/* Run the queued core callbacks (not re-entrantly); the events they cause join the queue. */
+void xs_watch_run_core(void);
+
+/* ---- xs_request.c: one request, and the transactions ---- */
+
+struct xs_conn;
+/* Answer dom's whole request (header, then hdr->len payload bytes) on c. */
+void xs_request(struct xs_conn *c, domid_t dom, const struct xsd_sockmsg *hdr, const char *payload);
+void xs_tx_drop(domid_t dom); /* every transaction of dom ends, dropped */
+void xs_tx_reset(void);
+
+/* ---- xenstore.c: the connections ---- */
+
+/* Queue an answer to req on c: there is always room (a request starts on an empty queue). */
+void xs_conn_reply(struct xs_conn *c, const struct xsd_sockmsg *req, uint32_t type,
+                   const void *data, uint32_t len);
+/*
+ * Queue a WATCH_EVENT for dom unless an identical one is waiting unsent;
+ * nothing for a domain not served. One that finds no room is dropped (and
+ * logged), as xenstored drops events past a domain's memory quota.
+ */
+void xs_conn_event(domid_t dom, const char *path, const char *token);
+/* The connection's next transaction id (xenstored counts per connection, skipping 0). */
+uint32_t xs_conn_next_tx_id(struct xs_conn *c);
 
 #endif
