@@ -345,6 +345,44 @@ static void guest_exit(int di, struct vcpu *v, const char *what, int kind, unsig
     hc_end_step();
 }
 
+/* S_MULTI: the list goes to guest memory, then the multicall. */
+static void step_multi(struct cursor *c, int di)
+{
+    const struct hc_dom *hd = &hc_doms[di];
+    unsigned count = (unsigned)get_n(c, 1) % 16;
+    struct multicall_entry e[16];
+    struct vcpu *v;
+    uint64_t a[5];
+    memset(e, 0, sizeof(e));
+    for (unsigned k = 0; k < count; k++) {
+        e[k].op = get_n(c, 1);
+        get_args(c, hd, a);
+        memcpy(e[k].args, a, sizeof(a));
+    }
+    if (c->short_read || !(v = run_vcpu(di)))
+        return;
+    hc_changed_outside_step(di);
+    bool refused = hc_guest_write(v, MULTI_VA, e, count * sizeof(e[0]));
+    if (refused)
+        return;
+    const uint64_t m[5] = {MULTI_VA, count, 0, 0, 0};
+    /* (What the list asks for says little: an entry may rewrite the ones after it.) */
+    do_syscall(di, v, __HYPERVISOR_multicall, m, hc_hypercall_flags(__HYPERVISOR_multicall, 0));
+}
+
+/* S_RING: the console backend drains the ring without a notify. */
+static void step_ring(int di)
+{
+    const struct hc_dom *hd = &hc_doms[di];
+    const char *why = NULL;
+    hc_begin_step(di, "console ring drain", 0);
+    int n = console_ring_consume(hd->d, hc_ring_buf, &why);
+    hc_end_step();
+    if (!(n >= 0 && n <= CONSOLE_RING_OUT_BYTES) &&
+        !((n == -XEN_ENOENT || n == -XEN_EINVAL) && why && *why))
+        fz_die("console_ring_consume(d%u) = %d (%s)", hd->d->domid, n, why ? why : "-");
+}
+
 static void step(struct cursor *c)
 {
     uint8_t op = (uint8_t)get_n(c, 1);
@@ -361,26 +399,9 @@ static void step(struct cursor *c)
             do_syscall(di, v, nr, a, hc_hypercall_flags(nr, a[0]));
         return;
     }
-    case S_MULTI: {
-        unsigned count = (unsigned)get_n(c, 1) % 16;
-        struct multicall_entry e[16];
-        memset(e, 0, sizeof(e));
-        for (unsigned k = 0; k < count; k++) {
-            e[k].op = get_n(c, 1);
-            get_args(c, hd, a);
-            memcpy(e[k].args, a, sizeof(a));
-        }
-        if (c->short_read || !(v = run_vcpu(di)))
-            return;
-        hc_changed_outside_step(di);
-        bool refused = hc_guest_write(v, MULTI_VA, e, count * sizeof(e[0]));
-        if (refused)
-            return;
-        const uint64_t m[5] = {MULTI_VA, count, 0, 0, 0};
-        /* (What the list asks for says little: an entry may rewrite the ones after it.) */
-        do_syscall(di, v, __HYPERVISOR_multicall, m, hc_hypercall_flags(__HYPERVISOR_multicall, 0));
+    case S_MULTI:
+        step_multi(c, di);
         return;
-    }
     case S_BLOB: {
         unsigned kind = (unsigned)get_n(c, 1);
         uint64_t va = get_arg(c, hd, kind);
@@ -463,17 +484,9 @@ static void step(struct cursor *c)
         hc_end_step();
         return;
     }
-    case S_RING: {
-        char buf[CONSOLE_RING_OUT_BYTES];
-        const char *why = NULL;
-        hc_begin_step(di, "console ring drain", 0);
-        int n = console_ring_consume(hd->d, buf, &why);
-        hc_end_step();
-        if (!(n >= 0 && n <= CONSOLE_RING_OUT_BYTES) &&
-            !((n == -XEN_ENOENT || n == -XEN_EINVAL) && why && *why))
-            fz_die("console_ring_consume(d%u) = %d (%s)", hd->d->domid, n, why ? why : "-");
+    case S_RING:
+        step_ring(di);
         return;
-    }
     case S_TIME: {
         uint64_t ticks = get_n(c, 4);
         if (c->short_read)

@@ -53,9 +53,10 @@ struct hc_state {
         const uint8_t *si_base; /* its shared_info frame (hot fields) */
         uint8_t *si_buf;
         bool stale;
-        const struct domain *cold_base; /* only the vCPUs' cold state is meaningful */
-        struct domain cold_buf;
-        bool cold_dirty;             /* the live cold state may differ from the snapshot */
+        /* Each vCPU's cold baseline: the snapshot's vCPU, or its copy in cold_buf. */
+        const struct vcpu *cold_base[HV_MAX_VCPUS];
+        struct domain cold_buf;      /* (only the vCPUs' cold state is used) */
+        uint8_t cold_dirty;          /* vCPUs whose live cold state may differ from the snapshot */
         const uint8_t *si_cold_base; /* the shared_info page (cold fields) */
         uint8_t *si_cold_buf;
         bool si_cold_stale; /* the guest wrote it: take a new baseline before the next step */
@@ -77,10 +78,9 @@ static inline uint8_t *hc_frame(uint8_t *ram, uint64_t mfn)
 /* Domain state as the checks see it: everything but the cold state and unused vCPUs. */
 void hc_dom_copy(struct domain *dst, const struct domain *src);
 bool hc_dom_equal(const struct domain *a, const struct domain *b);
-/* The cold state (trap tables, poll ports) of the vCPUs of a domain (its max_vcpus). */
-void hc_cold_copy(struct domain *dst, const struct domain *src);
-void hc_cold_copy_vcpu(struct domain *dst, const struct domain *src, unsigned k);
-bool hc_cold_equal(const struct domain *a, const struct domain *b);
+/* A vCPU's cold state (its trap table and poll ports). */
+void hc_cold_copy(struct vcpu *dst, const struct vcpu *src);
+bool hc_cold_equal(const struct vcpu *a, const struct vcpu *b);
 /* Domain i's live shared_info against a copy: the fields the core writes, or the rest. */
 bool hc_si_hot_equal(int i, const uint8_t *base);
 void hc_si_hot_copy(int i, uint8_t *dst);

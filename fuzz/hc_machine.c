@@ -7,6 +7,7 @@
 
 #include "fuzz_arch.h"
 #include "hv/builder.h"
+#include "hv/console.h"
 #include "hv/entry.h"
 #include "hv/hypercall.h"
 #include "hv/mm.h"
@@ -30,6 +31,7 @@
 struct hc_dom hc_doms[HC_NR_DOMS];
 struct hc_state hcs;
 bool hc_trace_steps;
+char *hc_ring_buf;
 
 /*
  * mm_check_invariants, vcpu_runnable and the guest's memory accesses, from
@@ -159,38 +161,21 @@ bool hc_dom_equal(const struct domain *a, const struct domain *b)
     return true;
 }
 
-void hc_cold_copy(struct domain *dst, const struct domain *src)
-{
-    for (unsigned k = 0; k < src->max_vcpus; k++) {
-        fz_memcpy(dst->vcpus[k].trap_ctxt, src->vcpus[k].trap_ctxt,
-                  sizeof(src->vcpus[k].trap_ctxt));
-        fz_memcpy(dst->vcpus[k].poll_ports, src->vcpus[k].poll_ports,
-                  sizeof(src->vcpus[k].poll_ports));
-    }
-}
-
 /*
- * Compared after every input: the vCPUs that run (a vCPU never brought up
- * has no code path that writes its cold state; the whole-machine check
- * compares it every few thousand inputs).
+ * A vCPU's cold state. Only vCPUs that are up have it compared after each
+ * input (a vCPU never brought up has no code path that writes its cold
+ * state; the whole-machine check compares it every few thousand inputs).
  */
-void hc_cold_copy_vcpu(struct domain *dst, const struct domain *src, unsigned k)
+void hc_cold_copy(struct vcpu *dst, const struct vcpu *src)
 {
-    fz_memcpy(dst->vcpus[k].trap_ctxt, src->vcpus[k].trap_ctxt, sizeof(src->vcpus[k].trap_ctxt));
-    fz_memcpy(dst->vcpus[k].poll_ports, src->vcpus[k].poll_ports, sizeof(src->vcpus[k].poll_ports));
+    fz_memcpy(dst->trap_ctxt, src->trap_ctxt, sizeof(src->trap_ctxt));
+    fz_memcpy(dst->poll_ports, src->poll_ports, sizeof(src->poll_ports));
 }
 
-bool hc_cold_equal(const struct domain *a, const struct domain *b)
+bool hc_cold_equal(const struct vcpu *a, const struct vcpu *b)
 {
-    for (unsigned k = 0; k < a->max_vcpus; k++)
-        if (!a->vcpus[k].online && !b->vcpus[k].online)
-            continue;
-        else if (fz_memcmp(a->vcpus[k].trap_ctxt, b->vcpus[k].trap_ctxt,
-                           sizeof(a->vcpus[k].trap_ctxt)) ||
-                 fz_memcmp(a->vcpus[k].poll_ports, b->vcpus[k].poll_ports,
-                           sizeof(a->vcpus[k].poll_ports)))
-            return false;
-    return true;
+    return !fz_memcmp(a->trap_ctxt, b->trap_ctxt, sizeof(a->trap_ctxt)) &&
+           !fz_memcmp(a->poll_ports, b->poll_ports, sizeof(a->poll_ports));
 }
 
 /*
@@ -369,13 +354,15 @@ void hc_restore(bool all)
         if (changed)
             hc_dom_copy(hc_doms[i].d, snap);
         /* Cold state nothing changed was compared with the snapshot's. */
-        if (all || hcs.dom[i].cold_dirty)
-            hc_cold_copy(hc_doms[i].d, snap);
+        for (unsigned k = 0; k < snap->max_vcpus; k++) {
+            if (all || (hcs.dom[i].cold_dirty >> k & 1))
+                hc_cold_copy(&hc_doms[i].d->vcpus[k], &snap->vcpus[k]);
+            hcs.dom[i].cold_base[k] = &snap->vcpus[k];
+        }
         hcs.dom[i].base = snap;
         hcs.dom[i].si_base = si_snap;
         hcs.dom[i].stale = false;
-        hcs.dom[i].cold_base = snap;
-        hcs.dom[i].cold_dirty = false;
+        hcs.dom[i].cold_dirty = 0;
         hcs.dom[i].si_cold_base = si_snap;
         hcs.dom[i].si_cold_stale = false;
     }
@@ -529,6 +516,9 @@ void hc_machine_init(void)
         si_ranges(i);
     }
     hcs.modified = xalloc(HC_NR_FRAMES);
+    hc_ring_buf = malloc(CONSOLE_RING_OUT_BYTES); /* (not xalloc: the redzone must follow it) */
+    if (!hc_ring_buf)
+        fz_die("out of memory");
 
     hc_step_init();
     fz_touched_clear();

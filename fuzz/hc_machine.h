@@ -107,6 +107,14 @@ void hc_guest_writes(uint64_t mfn);
 /* mm_translate: would the guest's access fault? */
 uint64_t hc_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr);
 
+/*
+ * What the console backend drains a ring into (CONSOLE_RING_OUT_BYTES): from
+ * malloc, so that ASan puts a redzone right after it. The target's own
+ * files are built without ASan, so a buffer on their stack would have none
+ * and the core could write past it unseen.
+ */
+extern char *hc_ring_buf;
+
 /* FUZZ_TRACE=1: print each step and its result (for reading a crash input). */
 extern bool hc_trace_steps;
 

@@ -390,9 +390,8 @@ static void on_backend_notify(struct domain *d, uint32_t port, unsigned int back
 {
     if (backend != EVB_CONSOLE)
         return; /* no machine models xenstore yet */
-    char buf[CONSOLE_RING_OUT_BYTES];
     const char *why = NULL;
-    check_ring_result(d, console_ring_consume(d, buf, &why), why);
+    check_ring_result(d, console_ring_consume(d, hc_ring_buf, &why), why);
     evtchn_backend_send(d, port);
 }
 
@@ -430,16 +429,19 @@ static void verify_frame_table(void)
     }
 }
 
-/* Domain i's cold state is still its baseline. */
-static void verify_cold(int i)
+/*
+ * Domain i's cold state is still its baseline (that of its vCPU `skip`
+ * excepted, if >= 0: its own step just changed it), since step `from`.
+ */
+static void verify_cold_since(int i, uint32_t from, int skip)
 {
-    if (cold_from[i] == NONE)
-        return;
-    uint32_t from = cold_from[i];
-    cold_from[i] = NONE;
+    const struct domain *d = hc_doms[i].d, *snap = &hcs.snap_hv.domains[d - hv.domains];
     const char *what = NULL, *who = NULL;
-    if (!hc_cold_equal(hc_doms[i].d, hcs.dom[i].cold_base)) {
-        what = "a trap table or the poll ports";
+    for (unsigned k = 0; k < d->max_vcpus && !what; k++)
+        if ((int)k != skip && (d->vcpus[k].online || snap->vcpus[k].online) &&
+            !hc_cold_equal(&d->vcpus[k], hcs.dom[i].cold_base[k]))
+            what = "a trap table or the poll ports";
+    if (what) {
         who = "its own set_trap_table and SCHEDOP_poll";
     } else if (!hcs.dom[i].si_cold_stale && !hc_si_cold_equal(i, hcs.dom[i].si_cold_base)) {
         what = "the pending or mask bits of ports beyond the ones modelled";
@@ -450,6 +452,36 @@ static void verify_cold(int i)
     char b[256];
     fz_die("%s changed %s of d%u (only %s may)", blame(b, sizeof(b), from, cur), what,
            hc_doms[i].d->domid, who);
+}
+
+/* Domain i's cold state is still its baseline (if a step since the last check may have changed it).
+ */
+static void verify_cold(int i)
+{
+    if (cold_from[i] == NONE)
+        return;
+    uint32_t from = cold_from[i];
+    cold_from[i] = NONE;
+    verify_cold_since(i, from, -1);
+}
+
+/*
+ * After a step that may change the cold state of vCPU k of domain i (its
+ * actor): that vCPU's cold state is its new baseline (a copy, unless it is
+ * still the baseline it had, as after set_trap_table(NULL) on an empty
+ * table), and the rest of the domain's cold state is compared now, so
+ * nothing of this domain waits for a later comparison.
+ */
+static void cold_step_done(int i, unsigned k)
+{
+    const struct vcpu *live = &hc_doms[i].d->vcpus[k];
+    if (!hc_cold_equal(live, hcs.dom[i].cold_base[k])) {
+        struct vcpu *buf = &hcs.dom[i].cold_buf.vcpus[k];
+        hc_cold_copy(buf, live);
+        hcs.dom[i].cold_base[k] = buf;
+        hcs.dom[i].cold_dirty |= (uint8_t)(1u << k);
+    }
+    verify_cold_since(i, cur, (int)k);
 }
 
 /* After its guest wrote its shared_info page: the cold part's baseline is the page now. */
@@ -1230,16 +1262,9 @@ bool hc_end_step(void)
      * input.
      */
     for (int i = 0; i < HC_NR_DOMS; i++) {
-        if ((st.flags & HC_STEP_COLD) && i == st.actor && st.vcpu >= 0) {
-            /* Its vCPU's cold state is the new baseline; the other vCPUs' may not change. */
-            if (hcs.dom[i].cold_base != &hcs.dom[i].cold_buf) {
-                hc_cold_copy(&hcs.dom[i].cold_buf, hcs.dom[i].cold_base);
-                hcs.dom[i].cold_base = &hcs.dom[i].cold_buf;
-            }
-            hc_cold_copy_vcpu(&hcs.dom[i].cold_buf, hc_doms[i].d, (unsigned)st.vcpu);
-            hcs.dom[i].cold_dirty = true;
-        }
-        if (cold_from[i] == NONE)
+        if ((st.flags & HC_STEP_COLD) && i == st.actor && st.vcpu >= 0)
+            cold_step_done(i, (unsigned)st.vcpu); /* (verified before the step: none pending) */
+        else if (cold_from[i] == NONE)
             cold_from[i] = cur;
         if (!(st.mine >> i & 1)) {
             if (st.prev && st.prev->domain == hc_doms[i].d)

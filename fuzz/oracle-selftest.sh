@@ -37,6 +37,7 @@ failing=hc-01-mmu_update-xen-slot # d1: a memory-management call that fails
 switch=switch-periodic       # context switches and time passing, VIRQ_TIMER bound in d2
 upcall=sched-block-singleshot-callback # an upcall delivered to d1
 pending=sched-poll-pending   # d1: the console's event, then a poll
+cold=hc-00-set_trap_table    # d1: a step that may change its vCPU's trap table
 cases="
 foreign-frame|$plain||step 1 \(xen_version by d1\) wrote frame .* not the actor's
 foreign-frame-mm|$mm||update_va_mapping by d1 wrote frame .*, owned by 0x2
@@ -59,6 +60,7 @@ other-shinfo|$plain||step 1 \(xen_version by d1\) changed the shared_info of d2
 trap-table|$plain||changed a trap table or the poll ports of d1
 poll-ports|$plain||changed a trap table or the poll ports of d1
 shinfo-port|$plain||changed the pending or mask bits of ports beyond the ones modelled of d1
+shinfo-port|$cold||step 1 \(set_trap_table by d1\) changed the pending or mask bits of ports beyond
 shinfo-unused|$plain|FUZZ_FULL_CHECK=1|frame .* differs from the snapshot after restore
 offline-vcpu|$plain|FUZZ_FULL_CHECK=1|core state differs from the snapshot after restore
 atomic|$failing||mmu_update failed \(-22\) but changed the frame table
@@ -86,7 +88,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 n=0
-for s in $plain $mm $failing $switch $upcall $pending; do
+for s in $plain $mm $failing $switch $upcall $pending $cold; do
   if ! FUZZ_FULL_CHECK=1 "$bin" "$seeds/$s" >"$tmp/log" 2>&1; then
     echo "oracle-selftest: seed $s fails without a planted fault:" >&2
     grep -E "fuzz oracle|ERROR|panic" "$tmp/log" | head -n 3 >&2 || true
