@@ -34,4 +34,12 @@ if(TARGET hvsim-hv AND TARGET hvsim)
       ${CMAKE_SOURCE_DIR}/scenarios/harness/modules.scn)
   set_tests_properties(differential/harness-modules PROPERTIES LABELS "baremetal;differential"
     TIMEOUT 120)
+  # Disk images travel as GRUB modules too (disk=NAME vdev=... access=...), served by the
+  # same block backend and xenstore in the core.
+  add_test(NAME differential/harness-disk
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
+      --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv>
+      ${CMAKE_SOURCE_DIR}/scenarios/harness/disk.scn)
+  set_tests_properties(differential/harness-disk PROPERTIES LABELS "baremetal;differential"
+    TIMEOUT 120)
 endif()

@@ -68,6 +68,11 @@ expect check-log-missing 1 "got CRASH: no 'hvsim: result' line in the log" -- \
 dom='[domain]\nname = "h"\nkernel = "%s"\nmemory = 16\n'
 printf "$dom"'modules = ["a.bin"]\n' "$guests/hello.elf" >"$tmp/modules.scn"
 printf "$dom"'disk = ["h.img,raw,xvda,rw"]\n' "$guests/hello.elf" >"$tmp/disk.scn"
+printf "$dom"'disk = ["%s,raw,xvda,rw", "%s,qcow2,xvdb"]\n' "$guests/hello.elf" "$guests/hello.elf" \
+  "$guests/hello.elf" >"$tmp/qcow.scn"
+printf "$dom"'disk = ["%s,raw,xvda", "%s,raw,xvda"]\n' "$guests/hello.elf" "$guests/hello.elf" \
+  "$guests/hello.elf" >"$tmp/twice.scn"
+printf "$dom"'disk = ["%s,raw,floppy"]\n' "$guests/hello.elf" "$guests/hello.elf" >"$tmp/vdev.scn"
 printf "$dom"'[timeline]\nat 0ns send h 40\n' "$guests/hello.elf" >"$tmp/unbound.scn"
 printf "$dom"'[timeline]\nat 0ns write h 0x7fffffff "x"\n' "$guests/hello.elf" >"$tmp/far.scn"
 printf 'sweep n = [1, 2]\nseed = $n\n'"$dom"'vcpus = 9\n' "$guests/hello.elf" >"$tmp/sweepbad.scn"
@@ -79,8 +84,13 @@ printf "$dom"'modules = ["%s"]\nramdisk = "%s"\n' "$guests/hello.elf" "$guests/h
   "$guests/hello.elf" >"$tmp/modrd.scn"
 expect modules-and-ramdisk 2 "domain 'h': a ramdisk and modules together" -- \
   "$hvsim" run "$tmp/modrd.scn"
-expect disk-unmodelled 2 "disk.scn:5: domain 'h': 'disk' is not modelled by the simulator yet" -- \
-  "$hvsim" run "$tmp/disk.scn"
+expect disk-missing 2 "disk.scn:5: domain 'h': disk 1: .*h.img" -- "$hvsim" run "$tmp/disk.scn"
+expect disk-qcow2 2 "qcow.scn:5: domain 'h': disk 2: only raw images are supported" -- \
+  "$hvsim" run "$tmp/qcow.scn"
+expect disk-vdev-twice 2 "twice.scn:5: domain 'h': disk 2: the same device as an earlier disk" -- \
+  "$hvsim" run "$tmp/twice.scn"
+expect disk-bad-vdev 2 "vdev.scn:5: domain 'h': disk 1: bad vdev" -- \
+  "$hvsim" run "$tmp/vdev.scn"
 expect timeline-unbound-port 1 "timeline +no errors +0/1 ran .*line 6: port 40 of domain 'h' is not bound" -- \
   "$hvsim" run "$tmp/unbound.scn"
 expect timeline-outside 1 "line 6: address 0x7fffffff\+1 is outside the 16384 KiB of domain 'h'" -- \

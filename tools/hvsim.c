@@ -17,6 +17,7 @@
 #include "scenario.h"
 #include "timeline.h"
 
+#include "hv/blkback.h"
 #include "hv/trace.h"
 #include "public/xen.h"
 
@@ -29,6 +30,11 @@ struct loaded_domain {
     size_t kernel_len, ramdisk_len;
     void *module_data[SCN_MAX_MODULES];
     struct boot_module modules[SCN_MAX_MODULES];
+    /* Disks: a private copy of each image (the guest's writes never reach the file). */
+    struct scn_disk disk_specs[SCN_MAX_MODULES];
+    struct boot_disk disks[SCN_MAX_MODULES];
+    uint64_t disk_fnv64[SCN_MAX_MODULES]; /* of the file as read, before the guest ran */
+    size_t disk_file_len[SCN_MAX_MODULES];
 };
 
 struct options {
@@ -228,6 +234,55 @@ static void print_console(const char *name, const struct sim_domain_result *r)
     }
 }
 
+/*
+ * A domain's disk = [...]: each spec split as xl does, its image read (a
+ * private copy), only raw images and only the default backend. Errors are
+ * FILE:LINE: domain 'x': disk N: ...
+ */
+static int load_disks(const struct scenario *s, const struct scn_domain *sd,
+                      struct loaded_domain *ld)
+{
+    char path[2 * PATH_MAX + 16], err[2 * PATH_MAX + 600];
+    for (unsigned i = 0; i < sd->nr_disks; i++) {
+        struct scn_disk *dk = &ld->disk_specs[i];
+        const char *why = NULL;
+        if (scn_parse_disk(sd->disks[i], dk, err, sizeof(err)))
+            why = err;
+        else
+            why = scn_disk_unsupported(dk);
+        long devid = why ? 0 : blkback_vdev_to_devid(dk->vdev);
+        if (!why && devid <= 0)
+            why = "bad vdev (xvdX, hdX, sdX with an optional partition number, or a device "
+                  "number)";
+        for (unsigned j = 0; !why && j < i; j++)
+            if (blkback_vdev_to_devid(ld->disk_specs[j].vdev) == devid)
+                why = "the same device as an earlier disk (vdev used twice)";
+        if (!why) {
+            resolve_kernel(s->dir, dk->target, path, sizeof(path));
+            size_t len = 0;
+            void *data = read_file(path, &len, err, sizeof(err));
+            if (!data)
+                why = err;
+            else if (len < 512) {
+                free(data);
+                why = "the image is smaller than one 512-byte sector";
+            } else {
+                ld->disks[i] = (struct boot_disk){
+                    .vdev = dk->vdev,
+                    .img = {.data = data, .size = len, .read_only = scn_disk_read_only(dk)}};
+                ld->disk_fnv64[i] = record_fnv64(data, len);
+                ld->disk_file_len[i] = len;
+            }
+        }
+        if (why) {
+            fprintf(stderr, "%s:%u: domain '%s': disk %u: %s\n", s->path,
+                    scn_key_line(s, sd, "disk"), sd->name, i + 1, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int load_domain(struct sim_machine *m, const struct scenario *s, const struct scn_domain *sd,
                        struct loaded_domain *ld)
 {
@@ -261,6 +316,8 @@ static int load_domain(struct sim_machine *m, const struct scenario *s, const st
         ld->modules[i].data = ld->module_data[i];
         ld->modules[i].cmdline = e;
     }
+    if (load_disks(s, sd, ld))
+        return -1;
     struct domain_config dc = {
         .name = sd->name,
         .kernel = ld->kernel,
@@ -272,6 +329,8 @@ static int load_domain(struct sim_machine *m, const struct scenario *s, const st
         .cmdline = sd->extra,
         .memory_kb = sd->memory_mib * 1024,
         .vcpus = sd->vcpus,
+        .disks = ld->disks,
+        .nr_disks = sd->nr_disks,
     };
     if (sim_add_domain(m, &dc, err, sizeof(err))) {
         fprintf(stderr, "%s:%u: domain '%s': %s\n", s->path, sd->line, sd->name, err);
@@ -419,22 +478,6 @@ static void timeline_rows(const struct scenario *s, const struct tl_state *tl, c
     }
 }
 
-/* disk parses, but nothing in the machine provides it yet: refuse loudly. */
-static int unmodelled_keys(const struct scenario *s)
-{
-    for (unsigned i = 0; i < s->nr_domains; i++) {
-        const struct scn_domain *d = &s->domains[i];
-        if (!d->nr_disks)
-            continue;
-        fprintf(stderr,
-                "%s:%u: domain '%s': 'disk' is not modelled by the simulator yet (no block "
-                "backend; guests see no disks); remove it to run this scenario\n",
-                s->path, scn_key_line(s, d, "disk"), d->name);
-        return -1;
-    }
-    return 0;
-}
-
 /* --plot: the plot sees every event before the timeline does. */
 struct plot_sink {
     struct tl_state *tl;
@@ -467,8 +510,6 @@ static int save_plot(struct plot *plot, struct sim_machine *m, const char *label
 static int run_parsed(const struct scenario *s, const char *label, const struct options *o,
                       struct row_store *rs)
 {
-    if (unmodelled_keys(s))
-        return EXIT_INPUT;
     static struct tl_state tl;
     tl_init(&tl, s);
     struct sim_config cfg = {
@@ -564,8 +605,10 @@ static int run_parsed(const struct scenario *s, const char *label, const struct 
     for (unsigned i = 0; i < SCN_MAX_DOMAINS; i++) {
         free(ld[i].kernel);
         free(ld[i].ramdisk);
-        for (unsigned j = 0; j < SCN_MAX_MODULES; j++)
+        for (unsigned j = 0; j < SCN_MAX_MODULES; j++) {
             free(ld[i].module_data[j]);
+            free(ld[i].disks[j].img.data);
+        }
     }
     return rc ? EXIT_INPUT : 0;
 }
@@ -1250,7 +1293,7 @@ static void print_context(const struct record *want, size_t at)
 
 /* One "kernel|ramdisk|module NAME SIZE FNV64" line of a record (dropped past the maximum). */
 static void add_fingerprint(struct record *r, const char *kind, const char *name, size_t namelen,
-                            const void *p, size_t len)
+                            size_t len, uint64_t fnv64)
 {
     if (r->nr_kernels == RECORD_MAX_KERNELS)
         return;
@@ -1263,7 +1306,7 @@ static void add_fingerprint(struct record *r, const char *kind, const char *name
     if (!k->name[0])
         snprintf(k->name, sizeof(k->name), "-");
     k->size = len;
-    k->fnv64 = record_fnv64(p, len);
+    k->fnv64 = fnv64;
 }
 
 static void rec_after(void *user, struct sim_machine *m, const struct scenario *s,
@@ -1279,13 +1322,19 @@ static void rec_after(void *user, struct sim_machine *m, const struct scenario *
     r->nr_kernels = 0;
     for (unsigned i = 0; i < s->nr_domains; i++) {
         const struct scn_domain *d = &s->domains[i];
-        add_fingerprint(r, "kernel", d->kernel, strlen(d->kernel), ld[i].kernel, ld[i].kernel_len);
+        add_fingerprint(r, "kernel", d->kernel, strlen(d->kernel), ld[i].kernel_len,
+                        record_fnv64(ld[i].kernel, ld[i].kernel_len));
         if (d->ramdisk[0])
-            add_fingerprint(r, "ramdisk", d->ramdisk, strlen(d->ramdisk), ld[i].ramdisk,
-                            ld[i].ramdisk_len);
+            add_fingerprint(r, "ramdisk", d->ramdisk, strlen(d->ramdisk), ld[i].ramdisk_len,
+                            record_fnv64(ld[i].ramdisk, ld[i].ramdisk_len));
         for (unsigned k = 0; k < d->nr_modules; k++) /* the entry's first word is the file */
             add_fingerprint(r, "module", d->modules[k], strcspn(d->modules[k], " \t"),
-                            ld[i].modules[k].data, ld[i].modules[k].len);
+                            ld[i].modules[k].len,
+                            record_fnv64(ld[i].modules[k].data, ld[i].modules[k].len));
+        for (unsigned k = 0; k < d->nr_disks; k++) /* the image as it was before the run */
+            add_fingerprint(r, "disk", ld[i].disk_specs[k].target,
+                            strlen(ld[i].disk_specs[k].target), ld[i].disk_file_len[k],
+                            ld[i].disk_fnv64[k]);
     }
     if (!c->replaying)
         return;

@@ -453,6 +453,16 @@ int domain_build(const struct domain_config *cfg, struct domain **out, char *err
     rc = load_and_map(&b, cfg, &info, err, errlen);
     if (!rc && (rc = xs_domain_introduce(d)) != 0)
         hv_snprintf(err, errlen, "xenstore: cannot introduce the domain (%d)", rc);
+    for (unsigned int i = 0; !rc && i < cfg->nr_disks; i++) {
+        long dev = blkback_add_disk(d, cfg->disks[i].vdev, &cfg->disks[i].img);
+        if (dev < 0) {
+            rc = (int)dev;
+            hv_snprintf(err, errlen, "disk %u (%s): %s", i + 1, cfg->disks[i].vdev,
+                        dev == -XEN_EEXIST   ? "vdev used twice"
+                        : dev == -XEN_EINVAL ? "bad vdev name or an image under 512 bytes"
+                                             : "no room for another block device");
+        }
+    }
     if (rc) {
         domain_destroy(d);
         return rc;

@@ -258,8 +258,15 @@ static void test_unsupported(void **state)
 {
     parse(0, "r.scn",
           "[domain]\nname = \"r\"\nkernel = \"hello.elf\"\nmemory = 16\n\n"
-          "disk = [\"r.img,raw,xvda,rw\"]\n");
-    check_error(1, "r.scn:6: 'disk' is not supported on bare metal");
+          "disk = [\"other.elf,raw,xvda,rw\", \"other.elf,qcow2,xvdb,rw\"]\n");
+    check_error(1, "r.scn:6: domain 'r': disk 2: only raw images are supported (a qcow, qcow2, "
+                   "vhd or qed image needs a format driver hvsim does not have)");
+    scn_free(&scns[0]);
+
+    parse(0, "s.scn",
+          "[domain]\nname = \"s\"\nkernel = \"hello.elf\"\nmemory = 16\n"
+          "disk = [\"vdev=xvda, target=gone.img\"]\n");
+    check_error(1, "s.scn:5: disk 'gone.img' not found (looked in ., guests)");
     scn_free(&scns[0]);
 
     parse(0, "m.scn",
@@ -318,6 +325,29 @@ static void test_modules_and_ramdisk(void **state)
               "    boot\n"
               "}\n",
               "./hello.elf\n./other.elf\n"); /* each file once, however often it is named */
+}
+
+static void test_disks(void **state)
+{
+    /* Each disk is one more GRUB module: GRUB loads the file anew for each, so two disks
+       from one image are two copies. */
+    parse(0, "d.scn",
+          "[domain]\nname = \"d\"\nkernel = \"hello.elf\"\nmemory = 16\n"
+          "disk = [\"other.elf,raw,xvda,rw\", \"format=raw, vdev=xvdb, access=ro, "
+          "target=other.elf\"]\n");
+    check_cfg(1, &opts,
+              "# grub.cfg for hvsim's bare-metal build, written by `hvsim grub-cfg` from:\n"
+              "#   d.scn\n" HEADER "\n"
+              "# d.scn\n"
+              "menuentry 'hvsim: d.scn' {\n"
+              "    multiboot2 /boot/hvsim-hv.elf console=com1 exit=qemu\n"
+              "    # d: expect SUCCESS\n"
+              "    module2 /boot/hello.elf name=d memory=16M\n"
+              "    module2 /boot/other.elf disk=d vdev=xvda access=rw\n"
+              "    module2 /boot/other.elf disk=d vdev=xvdb access=ro\n"
+              "    boot\n"
+              "}\n",
+              "./hello.elf\n./other.elf\n");
 }
 
 static void test_duplicate_names(void **state)
@@ -462,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clock_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_skip_sim_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_modules_and_ramdisk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disks, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,8 +18,9 @@ struct kfile {
     unsigned line;
 };
 
-#define EXTRAS (SCN_MAX_MODULES + 1)
+#define EXTRAS (2 * SCN_MAX_MODULES + 1)
 #define RAMDISK SCN_MAX_MODULES
+#define DISK0 (SCN_MAX_MODULES + 1)
 
 /* Per domain: which kfile it boots. */
 struct plan {
@@ -27,7 +28,8 @@ struct plan {
     unsigned nr_files;
     unsigned *kernel_of; /* [scenario * SCN_MAX_DOMAINS + domain] -> index in files */
     unsigned *extra_of;  /* [(scenario * SCN_MAX_DOMAINS + domain) * EXTRAS + k] -> index in
-                            files: its modules (k < SCN_MAX_MODULES), its ramdisk (k = RAMDISK) */
+                            files: its modules (k < SCN_MAX_MODULES), its ramdisk (k = RAMDISK),
+                            its disks' images (k = DISK0 + n) */
     bool *skipped;       /* [scenario]: left out, it needs the simulator (skip_sim_only) */
     unsigned *group;     /* [scenario]: the first scenario booted with the same clock */
     unsigned nr_groups;  /* distinct clocks among the scenarios booted */
@@ -148,9 +150,15 @@ static int check_supported(const struct scenario *s, const struct scn_domain *d,
 {
     if (needs_simulator(s, err, errlen))
         return -1;
-    if (d->nr_disks)
-        return fail(err, errlen, "%s:%u: 'disk' is not supported on bare metal", s->path,
-                    scn_key_line(s, d, "disk"));
+    for (unsigned k = 0; k < d->nr_disks; k++) {
+        struct scn_disk dk;
+        char why[400];
+        const char *no =
+            scn_parse_disk(d->disks[k], &dk, why, sizeof(why)) ? why : scn_disk_unsupported(&dk);
+        if (no)
+            return fail(err, errlen, "%s:%u: domain '%s': disk %u: %s", s->path,
+                        scn_key_line(s, d, "disk"), d->name, k + 1, no);
+    }
     if (strcmp(d->on_crash, "destroy"))
         return fail(err, errlen,
                     "%s:%u: on_crash = \"%s\" is not supported on bare metal (a crashed domain is "
@@ -307,6 +315,16 @@ static int make_plan(const struct scenario *scns, unsigned n, const struct grubc
                 (resolve(s, d, "ramdisk", d->ramdisk, o, path, sizeof(path), err, errlen) ||
                  add_file(pl, s, d, "ramdisk", path, &extra[RAMDISK], err, errlen)))
                 return -1;
+            /* Disk images: GRUB loads each line's file anew, so each disk has its own copy. */
+            for (unsigned k = 0; k < d->nr_disks; k++) {
+                struct scn_disk dk;
+                char why[400];
+                if (scn_parse_disk(d->disks[k], &dk, why, sizeof(why)))
+                    return fail(err, errlen, "%s:%u: %s", s->path, scn_key_line(s, d, "disk"), why);
+                if (resolve(s, d, "disk", dk.target, o, path, sizeof(path), err, errlen) ||
+                    add_file(pl, s, d, "disk", path, &extra[DISK0 + k], err, errlen))
+                    return -1;
+            }
         }
     }
     return 0;
@@ -394,6 +412,19 @@ static void put_domains(FILE *f, const struct scenario *s, unsigned si, const st
             snprintf(arg, sizeof(arg), "ramdisk=%s", d->name);
             grubcfg_put_word(f, arg);
             fputc('\n', f);
+        }
+        for (unsigned n = 0; n < d->nr_disks; n++) {
+            struct scn_disk dk;
+            char why[400];
+            if (scn_parse_disk(d->disks[n], &dk, why, sizeof(why)))
+                continue; /* refused by check_supported before anything is written */
+            fprintf(f, "    module2 /boot/%s ", pl->files[extra[DISK0 + n]].base);
+            snprintf(arg, sizeof(arg), "disk=%s", d->name);
+            grubcfg_put_word(f, arg);
+            snprintf(arg, sizeof(arg), "vdev=%s", dk.vdev);
+            fputc(' ', f);
+            grubcfg_put_word(f, arg);
+            fprintf(f, " access=%s\n", scn_disk_read_only(&dk) ? "ro" : "rw");
         }
     }
 }

@@ -155,12 +155,15 @@ int record_read(const char *path, struct record *r, char *err, size_t errlen)
             if (!parse_num(v, &r->trace_hash))
                 FAIL("bad trace-hash '%s'", v);
         } else if (keyed(s, n, "kernel", v, sizeof(v)) || keyed(s, n, "module", v, sizeof(v)) ||
-                   keyed(s, n, "ramdisk", v, sizeof(v))) {
+                   keyed(s, n, "ramdisk", v, sizeof(v)) || keyed(s, n, "disk", v, sizeof(v))) {
             struct record_kernel *k = &r->kernels[r->nr_kernels];
-            const char *kind = s[0] == 'k' ? "kernel" : s[0] == 'm' ? "module" : "ramdisk";
+            const char *kind = s[0] == 'k'   ? "kernel"
+                               : s[0] == 'm' ? "module"
+                               : s[0] == 'd' ? "disk"
+                                             : "ramdisk";
             char hash[32];
             if (r->nr_kernels == RECORD_MAX_KERNELS)
-                FAIL("more than %d kernels, modules and ramdisks", RECORD_MAX_KERNELS);
+                FAIL("more than %d kernels, modules, ramdisks and disks", RECORD_MAX_KERNELS);
             if (sscanf(v, "%255s %" SCNu64 " %31s", k->name, &k->size, hash) != 3 ||
                 !parse_num(hash, &k->fnv64))
                 FAIL("bad %s line (want: %s NAME SIZE FNV64)", kind, kind);

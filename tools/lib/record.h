@@ -28,7 +28,7 @@
 #define RECORD_MAX_KERNELS 64 /* kernels, modules and ramdisks together */
 
 struct record_kernel {
-    char kind[8]; /* "kernel", "module" or "ramdisk"; "" reads as "kernel" */
+    char kind[8]; /* "kernel", "module", "ramdisk" or "disk"; "" reads as "kernel" */
     char name[256];
     uint64_t size, fnv64;
 };

@@ -114,6 +114,23 @@ static const char *const shutdown_words[] = {
 
 static int check_domain_name(struct parser *p, const struct key_desc *k, const struct value *v);
 static int check_refresh(struct parser *p, const struct key_desc *k, const struct value *v);
+const char *scn_disk_unsupported(const struct scn_disk *dk)
+{
+    if (strcmp(dk->format, "raw"))
+        return "only raw images are supported (a qcow, qcow2, vhd or qed image needs a format "
+               "driver hvsim does not have)";
+    if (dk->backendtype[0] && strcmp(dk->backendtype, "phy"))
+        return "only the hypervisor's own block backend exists (backendtype phy, or none)";
+    if (dk->devtype[0] && strcmp(dk->devtype, "disk"))
+        return "only devtype disk is modelled (no CD-ROMs)";
+    return NULL;
+}
+
+bool scn_disk_read_only(const struct scn_disk *dk)
+{
+    return !strcmp(dk->access, "r") || !strcmp(dk->access, "ro");
+}
+
 static int check_disk(struct parser *p, const struct key_desc *k, const struct value *v);
 
 #define GFIELD(f) offsetof(struct scenario, f), sizeof(((struct scenario *)0)->f)
@@ -1269,19 +1286,19 @@ static int check_refresh(struct parser *p, const struct key_desc *k, const struc
 /*
  * One xl disk spec: comma-separated, positional `target,format,vdev,access`
  * or `key=value` with key one of target, format, vdev, access, devtype,
- * backendtype (xl-disk-configuration's basic forms).
+ * backendtype (xl-disk-configuration's basic forms). Defaults as xl's:
+ * format raw, access rw.
  */
-static int check_disk(struct parser *p, const struct key_desc *k, const struct value *v)
+int scn_parse_disk(const char *spec, struct scn_disk *out, char *err, size_t errlen)
 {
     static const char *const keys_[] = {"target",  "format",      "vdev", "access",
                                         "devtype", "backendtype", NULL};
     static const char *const formats[] = {"raw", "qcow", "qcow2", "vhd", "qed", "empty", NULL};
     static const char *const access[] = {"r", "ro", "w", "rw", NULL};
     char tmp[SHOW_MAX];
-    const char *str = v->str;
+    const char *str = spec;
     unsigned pos = 0;
-    bool have_vdev = false, have_target = false;
-    (void)k;
+    *out = (struct scn_disk){.format = "raw", .access = "rw"};
     while (str) {
         const char *comma = strchr(str, ',');
         size_t n = comma ? (size_t)(comma - str) : strlen(str);
@@ -1306,23 +1323,28 @@ static int check_disk(struct parser *p, const struct key_desc *k, const struct v
                 const char *sug = suggest_word(key, kn, keys_);
                 show(tmp, sizeof(tmp), key, kn);
                 if (sug)
-                    return fail(p, v->line, v->col,
-                                "disk spec: unknown key '%s' (did you mean '%s'?)", tmp, sug);
-                return fail(p, v->line, v->col, "disk spec: unknown key '%s'", tmp);
+                    snprintf(err, errlen, "disk spec: unknown key '%s' (did you mean '%s'?)", tmp,
+                             sug);
+                else
+                    snprintf(err, errlen, "disk spec: unknown key '%s'", tmp);
+                return -1;
             }
         } else {
             static const char *const order[] = {"target", "format", "vdev", "access"};
-            if (pos >= 4)
-                return fail(
-                    p, v->line, v->col,
-                    "disk spec: too many positional parameters (target,format,vdev,access)");
+            if (pos >= 4) {
+                snprintf(err, errlen,
+                         "disk spec: too many positional parameters (target,format,vdev,access)");
+                return -1;
+            }
             key = order[pos++];
             kn = strlen(key);
             val = str;
             vn = n;
         }
-        if (!vn && strncmp(key, "target", kn))
-            return fail(p, v->line, v->col, "disk spec: '%.*s' has no value", (int)kn, key);
+        if (!vn && strncmp(key, "target", kn)) {
+            snprintf(err, errlen, "disk spec: '%.*s' has no value", (int)kn, key);
+            return -1;
+        }
         const char *const *allowed = !strncmp(key, "format", kn)   ? formats
                                      : !strncmp(key, "access", kn) ? access
                                                                    : NULL;
@@ -1330,18 +1352,53 @@ static int check_disk(struct parser *p, const struct key_desc *k, const struct v
             bool ok = false;
             for (const char *const *w = allowed; *w; w++)
                 ok |= strlen(*w) == vn && !memcmp(*w, val, vn);
-            if (!ok)
-                return fail(p, v->line, v->col, "disk spec: invalid %.*s '%s'", (int)kn, key,
-                            show(tmp, sizeof(tmp), val, vn));
+            if (!ok) {
+                snprintf(err, errlen, "disk spec: invalid %.*s '%s'", (int)kn, key,
+                         show(tmp, sizeof(tmp), val, vn));
+                return -1;
+            }
         }
-        have_vdev |= kn == 4 && !memcmp(key, "vdev", 4);
-        have_target |= kn == 6 && !memcmp(key, "target", 6) && vn;
+        char *dst = NULL;
+        size_t cap = 0;
+#define FIELD(name)                                                                                \
+    if (kn == strlen(#name) && !memcmp(key, #name, kn)) {                                          \
+        dst = out->name;                                                                           \
+        cap = sizeof(out->name);                                                                   \
+    }
+        FIELD(target)
+        FIELD(format)
+        FIELD(vdev)
+        FIELD(access)
+        FIELD(devtype)
+        FIELD(backendtype)
+#undef FIELD
+        if (vn >= cap) {
+            snprintf(err, errlen, "disk spec: %.*s is too long (at most %zu characters)", (int)kn,
+                     key, cap - 1);
+            return -1;
+        }
+        memcpy(dst, val, vn);
+        dst[vn] = 0;
         str = comma ? comma + 1 : NULL;
     }
-    if (!have_vdev)
-        return fail(p, v->line, v->col, "disk spec: no vdev (e.g. \"vdev=xvda\")");
-    if (!have_target)
-        return fail(p, v->line, v->col, "disk spec: no target (the image file)");
+    if (!out->vdev[0]) {
+        snprintf(err, errlen, "disk spec: no vdev (e.g. \"vdev=xvda\")");
+        return -1;
+    }
+    if (!out->target[0]) {
+        snprintf(err, errlen, "disk spec: no target (the image file)");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_disk(struct parser *p, const struct key_desc *k, const struct value *v)
+{
+    struct scn_disk dk;
+    char err[SHOW_MAX + 96];
+    (void)k;
+    if (scn_parse_disk(v->str, &dk, err, sizeof(err)))
+        return fail(p, v->line, v->col, "%s", err);
     return 0;
 }
 

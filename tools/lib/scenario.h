@@ -245,6 +245,21 @@ char *scn_pin_run(const char *buf, size_t len, const struct scenario *s, uint64_
  * Read the file at path and parse it.  I/O problems are reported as
  * "FILE: message" (no line number); everything else as above.
  */
+/* One xl disk spec, split into its parameters (defaults: format raw, access rw). */
+struct scn_disk {
+    char target[512];
+    char format[8];
+    char vdev[32];
+    char access[4];
+    char devtype[16];
+    char backendtype[16];
+};
+/* 0, or -1 with err set ("disk spec: ..."). */
+int scn_parse_disk(const char *spec, struct scn_disk *out, char *err, size_t errlen);
+/* Why hvsim cannot give a guest this disk (format, backend, devtype), or NULL. */
+const char *scn_disk_unsupported(const struct scn_disk *dk);
+bool scn_disk_read_only(const struct scn_disk *dk);
+
 int scn_parse_file(const char *path, struct scenario *out, char *err, size_t errlen);
 
 /*

@@ -382,44 +382,71 @@ static void module_failed(unsigned int i, const char *name, const char *fmt, con
 
 /*
  * A module that belongs to a domain instead of being one: "bootmod=NAME [cmdline=TEXT]" (one of
- * its boot modules, in order) or "ramdisk=NAME". Returns the key ("bootmod", "ramdisk") or NULL.
+ * its boot modules, in order), "ramdisk=NAME", or "disk=NAME vdev=VDEV [access=ro|rw]" (a disk
+ * image: its vdev in cmdline). Returns the key ("bootmod", "ramdisk", "disk") or NULL.
  */
 static const char *attachment(unsigned int i, char *owner, size_t ownerlen, char *cmdline,
-                              size_t cmdlen)
+                              size_t cmdlen, bool *read_only)
 {
     struct kv kv;
     bool ok;
     const char *kind = NULL;
-    if (cmdline)
-        cmdline[0] = 0;
+    cmdline[0] = 0;
+    *read_only = false;
     for (const char *s = module_cmdline[i]; (s = next_kv(s, &kv, &ok));) {
-        if (!hv_strcmp(kv.key, "bootmod") || !hv_strcmp(kv.key, "ramdisk")) {
-            kind = !hv_strcmp(kv.key, "bootmod") ? "bootmod" : "ramdisk";
+        if (!hv_strcmp(kv.key, "bootmod") || !hv_strcmp(kv.key, "ramdisk") ||
+            !hv_strcmp(kv.key, "disk")) {
+            kind = !hv_strcmp(kv.key, "bootmod")   ? "bootmod"
+                   : !hv_strcmp(kv.key, "ramdisk") ? "ramdisk"
+                                                   : "disk";
             hv_strlcpy(owner, kv.val, ownerlen);
-        } else if (!hv_strcmp(kv.key, "cmdline") && cmdline) {
+        } else if (!hv_strcmp(kv.key, "cmdline") || !hv_strcmp(kv.key, "vdev")) {
             hv_strlcpy(cmdline, kv.val, cmdlen);
+        } else if (!hv_strcmp(kv.key, "access")) {
+            *read_only = !hv_strcmp(kv.val, "ro");
         }
     }
     return kind;
 }
 
+/* Just the kind and owner of module i. */
+static const char *attachment_kind(unsigned int i, char *owner, size_t ownerlen)
+{
+    char scratch[1024];
+    bool ro;
+    return attachment(i, owner, ownerlen, scratch, sizeof(scratch), &ro);
+}
+
 static bool claimed[MAX_MODULES];
 
-/* The boot modules and the ramdisk GRUB loaded for domain `name`, into cfg. */
+/* The boot modules, ramdisk and disks GRUB loaded for domain `name`, into cfg. */
 static bool attach(unsigned int i, const char *name, struct domain_config *cfg)
 {
     static struct boot_module bm[MAX_MODULES];
     static char bm_cmd[MAX_MODULES][1024];
     static unsigned int used;
-    unsigned int first = used;
+    static struct boot_disk disks[MAX_MODULES];
+    static char vdevs[MAX_MODULES][32];
+    static unsigned int nr_disks;
+    unsigned int first = used, first_disk = nr_disks;
     for (unsigned int j = 0; j < nr_modules; j++) {
         char owner[HV_NAME_LEN];
-        const char *kind = attachment(j, owner, sizeof(owner), bm_cmd[used], sizeof(bm_cmd[0]));
+        bool ro;
+        const char *kind =
+            attachment(j, owner, sizeof(owner), bm_cmd[used], sizeof(bm_cmd[0]), &ro);
         if (!kind || hv_strcmp(owner, name))
             continue;
         claimed[j] = true;
-        const void *data = maddr_to_virt(modules[j].start);
+        void *data = maddr_to_virt(modules[j].start);
         size_t len = modules[j].end - modules[j].start;
+        if (!hv_strcmp(kind, "disk")) {
+            /* GRUB's copy of the image is the disk: the guest's writes stay in memory. */
+            hv_strlcpy(vdevs[nr_disks], bm_cmd[used], sizeof(vdevs[0]));
+            disks[nr_disks] = (struct boot_disk){
+                .vdev = vdevs[nr_disks], .img = {.data = data, .size = len, .read_only = ro}};
+            nr_disks++;
+            continue;
+        }
         if (!hv_strcmp(kind, "ramdisk")) {
             if (cfg->ramdisk) {
                 module_failed(i, name, "more than one ramdisk", "");
@@ -434,6 +461,8 @@ static bool attach(unsigned int i, const char *name, struct domain_config *cfg)
     }
     cfg->modules = &bm[first];
     cfg->nr_modules = used - first;
+    cfg->disks = &disks[first_disk];
+    cfg->nr_disks = nr_disks - first_disk;
     return true;
 }
 
@@ -528,13 +557,14 @@ void x86_start(uint32_t magic, uint64_t mbi_pa)
     memory_init(mbi_pa);
     for (unsigned int i = 0; i < nr_modules; i++) {
         char owner[HV_NAME_LEN];
-        if (!attachment(i, owner, sizeof(owner), NULL, 0))
+        if (!attachment_kind(i, owner, sizeof(owner)))
             build_domain(i);
     }
-    /* A boot module or ramdisk for a domain that does not exist is an error, never ignored. */
+    /* A boot module, ramdisk or disk for a domain that does not exist is an error, never ignored.
+     */
     for (unsigned int i = 0; i < nr_modules; i++) {
         char owner[HV_NAME_LEN];
-        const char *kind = attachment(i, owner, sizeof(owner), NULL, 0);
+        const char *kind = attachment_kind(i, owner, sizeof(owner));
         if (kind && !claimed[i])
             module_failed(i, owner, kind, "= names no domain that was built");
     }

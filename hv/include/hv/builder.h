@@ -2,6 +2,7 @@
 #ifndef HV_BUILDER_H
 #define HV_BUILDER_H
 
+#include "hv/blkback.h"
 #include "hv/sched.h"
 
 /* One boot module: its bytes and its command line (NULL for none). */
@@ -12,6 +13,12 @@ struct boot_module {
 };
 
 #define HV_MAX_BOOT_MODULES 16
+
+/* A disk the toolstack attaches after the build (blkback_add_disk). */
+struct boot_disk {
+    const char *vdev; /* "xvda", ... */
+    struct blk_image img;
+};
 
 struct domain_config {
     const char *name;
@@ -25,6 +32,8 @@ struct domain_config {
     const char *cmdline; /* `extra`; may be NULL */
     uint64_t memory_kb;
     unsigned int vcpus;
+    const struct boot_disk *disks;
+    unsigned int nr_disks;
 };
 
 /* Build a domain. 0 and *out, or a negative Xen error with err set. */
