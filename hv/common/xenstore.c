@@ -1,5 +1,4 @@
-/* The xenstore daemon's connections: each domain's ring, its life cycle, and the core's own access.
- */
+/* The xenstore daemon's connections: each domain's ring, its life cycle, the core's own calls. */
 #include "hv/xenstore.h"
 #include "hv/arch.h"
 #include "hv/evtchn.h"
@@ -419,26 +418,10 @@ int xs_rm(const char *path)
     return rc;
 }
 
-static int perm_bits(char c)
-{
-    switch (c) {
-    case 'n':
-        return XS_PERM_NONE;
-    case 'r':
-        return XS_PERM_READ;
-    case 'w':
-        return XS_PERM_WRITE;
-    case 'b':
-        return XS_PERM_READ | XS_PERM_WRITE;
-    default:
-        return -1;
-    }
-}
-
 int xs_set_perms(const char *path, domid_t owner, char dflt, domid_t other, char other_perm)
 {
     struct xs_perms perms = {.num = 1};
-    int d = perm_bits(dflt), o = other_perm ? perm_bits(other_perm) : 0;
+    int d = xs_perm_from_char(dflt), o = other_perm ? xs_perm_from_char(other_perm) : 0;
     int rc = core_path(path, true);
     if (rc || d < 0 || o < 0)
         return -XEN_EINVAL;

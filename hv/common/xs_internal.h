@@ -53,6 +53,8 @@ bool xs_is_child(const char *child, const char *parent);
 
 /* What dom may do with a node: XS_PERM_* bits (the owner and the core may do anything). */
 unsigned int xs_perm_for(domid_t dom, const struct xs_perms *perms);
+/* 'n', 'r', 'w', 'b' as XS_PERM_* bits; -1 for anything else. */
+int xs_perm_from_char(char c);
 /* SET_PERMS strings ("r1\0n0\0..."): num of them from s. 0 or -XEN_EINVAL. */
 int xs_perms_parse(const char *s, unsigned int num, struct xs_perms *out);
 /* GET_PERMS reply: the strings back to back; bytes written or -XEN_E2BIG. */

@@ -77,7 +77,7 @@ unsigned int xs_perm_for(domid_t dom, const struct xs_perms *perms)
     return perms->p[0].perm;
 }
 
-static int perm_from_char(char c)
+int xs_perm_from_char(char c)
 {
     switch (c) {
     case 'n':
@@ -99,7 +99,7 @@ int xs_perms_parse(const char *s, unsigned int num, struct xs_perms *out)
     if (num < 1 || num > XS_MAX_PERMS)
         return -XEN_EINVAL;
     for (unsigned int i = 0; i < num; i++) {
-        int perm = perm_from_char(*s++);
+        int perm = xs_perm_from_char(*s++);
         if (perm < 0 || !*s)
             return -XEN_EINVAL;
         uint64_t id = 0;

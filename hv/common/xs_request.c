@@ -164,6 +164,12 @@ static int do_get_perms(struct req *r)
     return 0;
 }
 
+/* Domain 0 (the core) or a domain that exists now. */
+static bool domain_exists(uint32_t id)
+{
+    return !id || (id <= 0xffff && domain_by_id((domid_t)id));
+}
+
 static int do_set_perms(struct req *r)
 {
     struct xs_perms perms;
@@ -180,11 +186,11 @@ static int do_set_perms(struct req *r)
      * xenstored ignores entries for domains that do not exist (so a later
      * domain with that id does not inherit them) and refuses such an owner.
      */
-    if (perms.p[0].id && !domain_by_id((domid_t)perms.p[0].id))
+    if (!domain_exists(perms.p[0].id))
         return -XEN_ENOENT;
     unsigned int k = 1;
     for (unsigned int i = 1; i < perms.num; i++)
-        if (!perms.p[i].id || domain_by_id((domid_t)perms.p[i].id))
+        if (domain_exists(perms.p[i].id))
             perms.p[k++] = perms.p[i];
     perms.num = (uint8_t)k;
     rc = canon(r, r->payload, true);
@@ -205,10 +211,12 @@ static int do_watch(struct req *r)
         return -XEN_EINVAL;
     const char *token = r->payload + hv_strlen(r->payload) + 1;
     bool relative = r->payload[0] != '/' && r->payload[0] != '@';
+    size_t strip = 0;
     int rc = canon(r, r->payload, true);
-    size_t strip = relative ? hv_strlen(rq.path) - hv_strlen(r->payload) : 0;
-    if (!rc)
+    if (!rc) {
+        strip = relative ? hv_strlen(rq.path) - hv_strlen(r->payload) : 0;
         rc = xs_watch_add(r->dom, rq.path, strip, token);
+    }
     if (rc)
         return rc;
     ack(r);

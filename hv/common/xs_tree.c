@@ -324,9 +324,10 @@ static int create(unsigned int view, domid_t creator, const char *path, struct x
 int xst_write(unsigned int view, domid_t creator, const char *path, const void *val, size_t len)
 {
     /* Room for the value first, so that a failure changes nothing. */
-    if (len > XS_NODE_VALUE || st.arena_live + len > XS_VALUE_ARENA)
-        return -XEN_ENOSPC;
     struct xs_node *n = xst_lookup(view, path);
+    size_t replaced = n && n->tx == view ? n->vlen : 0;
+    if (len > XS_NODE_VALUE || st.arena_live - replaced + len > XS_VALUE_ARENA)
+        return -XEN_ENOSPC;
     if (n && n->tx != view) {
         /* The transaction's copy gets the new value directly: no need to copy the old one. */
         if (!st.nr_free)

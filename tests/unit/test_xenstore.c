@@ -29,10 +29,16 @@ struct msg {
     char data[XENSTORE_PAYLOAD_MAX + 1]; /* NUL-terminated for string checks */
 };
 
+/* A watch event as received: "<path>\0<token>\0". */
+struct event {
+    uint32_t len;
+    char data[320];
+};
+
 struct client {
     uint8_t buf[16384];
     size_t len;
-    struct msg events[64];
+    struct event events[512];
     unsigned int nr_events;
     uint32_t next_req;
 };
@@ -152,8 +158,9 @@ static bool collect(struct domain *dd, uint32_t req_id)
         if (m.type == XS_WATCH_EVENT) {
             assert_int_equal(m.req_id, 0);
             assert_int_equal(m.tx_id, 0);
-            assert_true(c->nr_events < 64);
-            c->events[c->nr_events++] = m;
+            assert_true(c->nr_events < 512 && m.len < sizeof(c->events[0].data));
+            c->events[c->nr_events].len = m.len;
+            memcpy(c->events[c->nr_events++].data, m.data, m.len + 1);
         } else {
             assert_false(found);
             assert_int_equal(m.req_id, req_id);
@@ -215,7 +222,7 @@ static void expect_event(struct domain *dd, const char *path, const char *token)
     collect(dd, 0);
     if (!c->nr_events)
         fail_msg("no watch event, expected %s %s", path, token);
-    struct msg *m = &c->events[0];
+    struct event *m = &c->events[0];
     assert_string_equal(m->data, path);
     assert_int_equal(m->len, strlen(path) + strlen(token) + 2);
     assert_string_equal(m->data + strlen(path) + 1, token);
@@ -574,6 +581,52 @@ static void test_watch_permissions(void **state)
     expect_no_event(d);
 }
 
+static void test_event_queue(void **state)
+{
+    OK(d, XS_WATCH, 0, "data\0tok");
+    expect_event(d, "data", "tok");
+    /*
+     * The guest reads nothing for a while, so its response ring fills and
+     * events wait in the daemon: an identical one waiting unsent is not
+     * queued twice.
+     */
+    char p[64];
+    for (int i = 0; i < 40; i++) {
+        snprintf(p, sizeof(p), "/local/domain/1/data/fill%d", i);
+        assert_int_equal(xs_write(p, "x"), 0);
+    }
+    assert_int_equal(ring(d)->rsp_prod - ring(d)->rsp_cons, XENSTORE_RING_SIZE);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(xs_write("/local/domain/1/data/same", "x"), 0);
+    assert_int_equal(xs_write("/local/domain/1/data/other", "x"), 0);
+    for (int i = 0; i < 10; i++)
+        pump(d), kick(d);
+    for (int i = 0; i < 40; i++) {
+        snprintf(p, sizeof(p), "data/fill%d", i);
+        expect_event(d, p, "tok");
+    }
+    expect_event(d, "data/same", "tok");
+    expect_event(d, "data/other", "tok");
+    expect_no_event(d);
+
+    /* Far more events than the queue holds: the rest are dropped, the answers never are. */
+    for (int i = 0; i < 400; i++) {
+        snprintf(p, sizeof(p), "/local/domain/1/data/n%d", i);
+        assert_int_equal(xs_write(p, "x"), 0);
+    }
+    collect(d, 0);
+    unsigned int got = cl[d->domid].nr_events;
+    assert_true(got > 10 && got < 400);
+    cl[d->domid].nr_events = 0;
+    for (int i = 0; i < 20; i++)
+        pump(d), kick(d);
+    collect(d, 0);
+    cl[d->domid].nr_events = 0;
+    VAL(d, XS_READ, 0, "data/n399", "x");
+    WRITE(d, 0, "data/after\0y");
+    expect_event(d, "data/after", "tok");
+}
+
 static void test_watch_limits(void **state)
 {
     char p[64];
@@ -728,6 +781,46 @@ static void test_transaction_commit(void **state)
     ERR(d, XS_TRANSACTION_END, t, "T", "EAGAIN");
     ERR(d, XS_READ, 0, "data/p", "ENOENT");
     ERR(d, XS_READ, t, "data/p", "ENOENT");
+}
+
+static void test_transaction_views(void **state)
+{
+    WRITE(d, 0, "data/v/old\0o");
+    uint32_t t = tx_start(d);
+    OK(d, XS_MKDIR, t, "data/v/new");
+    WRITE(d, t, "data/v/old\0changed");
+    VAL(d, XS_DIRECTORY, t, "data/v", "old\0new\0");
+    VAL(d, XS_READ, t, "data/v/old", "changed");
+    VAL(d, XS_READ, 0, "data/v/old", "o");
+    OK(d, XS_SET_PERMS, t, "data/v/old\0n1\0r0");
+    VAL(d, XS_GET_PERMS, 0, "data/v/old", "n1\0");
+    /* Another domain's writes meanwhile do not conflict: the last writer wins. */
+    assert_int_equal(xs_write("/local/domain/1/data/v/old", "core"), 0);
+    OK(d, XS_TRANSACTION_END, t, "T");
+    VAL(d, XS_READ, 0, "data/v/old", "changed");
+    VAL(d, XS_GET_PERMS, 0, "data/v/old", "n1\0r0\0");
+    VAL(d, XS_DIRECTORY, 0, "data/v", "old\0new\0");
+
+    /* Removed in a transaction, then written again below: the node comes back. */
+    t = tx_start(d);
+    OK(d, XS_RM, t, "data/v");
+    ERR(d, XS_DIRECTORY, t, "data/v", "ENOENT");
+    VAL(d, XS_DIRECTORY, t, "data", "");
+    WRITE(d, t, "data/v/again\0a");
+    VAL(d, XS_DIRECTORY, t, "data/v", "again\0");
+    OK(d, XS_TRANSACTION_END, t, "T");
+    VAL(d, XS_DIRECTORY, 0, "data/v", "again\0");
+    ERR(d, XS_READ, 0, "data/v/old", "ENOENT");
+
+    /* A node created and removed inside one transaction leaves nothing. */
+    t = tx_start(d);
+    WRITE(d, t,
+          "data/tmp/x\0"
+          "1");
+    OK(d, XS_RM, t, "data/tmp");
+    OK(d, XS_TRANSACTION_END, t, "T");
+    ERR(d, XS_READ, 0, "data/tmp", "ENOENT");
+    td_assert_invariants();
 }
 
 static void test_transaction_abort_and_errors(void **state)
@@ -1020,8 +1113,10 @@ static void test_release(void **state)
     VAL(d, XS_GET_PERMS, 0, "data/shared", "n1\0");
     expect_no_event(d); /* @releaseDomain is dom0's to read */
 
-    /* The next domain 2 starts clean. */
+    /* The next domain 2 starts clean, even where someone wrote before it came. */
+    assert_int_equal(xs_write("/local/domain/2/stale", "s"), 0);
     d2 = td_build(TD_MEMORY_KB, NULL, 1);
+    assert_int_equal(xs_read("/local/domain/2/stale", buf, sizeof(buf)), -XEN_ENOENT);
     assert_int_equal(d2->domid, 2);
     ERR(d2, XS_READ, 0, "data/w", "ENOENT");
     ERR(d2, XS_READ, 0, "/local/domain/1/data/shared", "EACCES");
@@ -1053,9 +1148,11 @@ int main(void)
         cmocka_unit_test_setup(test_watches, setup),
         cmocka_unit_test_setup(test_watch_after_core_write, setup),
         cmocka_unit_test_setup(test_watch_permissions, setup3),
+        cmocka_unit_test_setup(test_event_queue, setup),
         cmocka_unit_test_setup(test_watch_limits, setup),
         cmocka_unit_test_setup(test_core_watches, setup),
         cmocka_unit_test_setup(test_transaction_commit, setup),
+        cmocka_unit_test_setup(test_transaction_views, setup),
         cmocka_unit_test_setup(test_transaction_abort_and_errors, setup),
         cmocka_unit_test_setup(test_ring_wrap, setup),
         cmocka_unit_test_setup(test_partial_request, setup),
