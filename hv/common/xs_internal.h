@@ -42,9 +42,10 @@ void xst_reset(void);
  * Paths. A guest's request path becomes canonical as in xenstored's
  * canonicalize(): allowed characters [A-Za-z0-9-/_@], relative paths under
  * /local/domain/<dom>, "@..." only where allow_special, no trailing or
- * double slash, at most XENSTORE_ABS_PATH_MAX bytes and (for a guest) at
- * most XENSTORE_REL_PATH_MAX bytes below any /local/domain/<n>/.
- * dom 0 is the core: absolute paths only. 0 or -XEN_EINVAL.
+ * double slash, at most XENSTORE_ABS_PATH_MAX bytes and, for a guest, at
+ * most XENSTORE_REL_PATH_MAX bytes once a leading /local/domain/<n>/ is left
+ * out (xenstored's path-max quota). dom 0 is the core: absolute paths only.
+ * 0 or -XEN_EINVAL.
  */
 int xs_canonical(domid_t dom, const char *in, bool allow_special, char *out, size_t outlen);
 const char *xs_parent(const char *path, char *out, size_t outlen);
