@@ -36,6 +36,12 @@ if(TARGET hvsim-hv AND TARGET hvsim)
     TIMEOUT 120)
   # Disk images travel as GRUB modules too (disk=NAME vdev=... access=...), served by the
   # same block backend and xenstore in the core.
+  add_test(NAME differential/harness-xenstore
+    COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
+      --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv>
+      ${CMAKE_SOURCE_DIR}/scenarios/harness/xenstore.scn)
+  set_tests_properties(differential/harness-xenstore PROPERTIES
+    LABELS "baremetal;differential" TIMEOUT 120)
   add_test(NAME differential/harness-disk
     COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
       --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv>

@@ -276,6 +276,10 @@ long blkback_add_disk(struct domain *d, const char *vdev, const struct blk_image
     NODE(b->be, "online", "1");
     NODE(b->be, "removable", "0");
     NODE(b->be, "feature-flush-cache", "1");
+    /* The size is also written again at connect, where Linux's blkback writes it. */
+    NODE(b->be, "sectors", "%llu", (unsigned long long)(b->img.size / BLKIF_SECTOR_BYTES));
+    NODE(b->be, "sector-size", "%u", BLKIF_SECTOR_BYTES);
+    NODE(b->be, "info", "%u", img->read_only ? VDISK_READONLY : 0u);
     NODE(b->be, "state", "%d", XenbusStateInitWait);
 #undef NODE
     if (!rc)

@@ -196,9 +196,9 @@ static void test_toolstack_nodes(void **state)
     node_is(BE "/mode", "w");
     node_is(BE "/feature-flush-cache", "1");
     node_is(BE "/state", "2");
-    /* The size is published when the frontend connects, as blkback does. */
-    char buf[8];
-    assert_true(xs_read(BE "/sectors", buf, sizeof(buf)) < 0);
+    node_is(BE "/sectors", "64");
+    node_is(BE "/sector-size", "512");
+    node_is(BE "/info", "0");
 
     struct blk_image img = {.data = disk, .size = sizeof(disk)};
     assert_int_equal(blkback_add_disk(d, "xvda", &img), -XEN_EEXIST);
@@ -210,6 +210,8 @@ static void test_toolstack_nodes(void **state)
     img.read_only = true;
     assert_int_equal(blkback_add_disk(d, "xvdc", &img), 51744);
     node_is("/local/domain/0/backend/vbd/1/51744/mode", "r");
+    node_is("/local/domain/0/backend/vbd/1/51744/sectors", "3");
+    node_is("/local/domain/0/backend/vbd/1/51744/info", "4");
 }
 
 static void test_connect_read_write_flush(void **state)
