@@ -13,6 +13,16 @@ int console_ring_consume(struct domain *d, char *buf, const char **why)
         *why = "console notify without a console ring";
         return -XEN_ENOENT;
     }
+    /*
+     * A page the domain gave away, or turned into a page table or descriptor
+     * page, is not a ring any more: writing out_cons into it would change a
+     * validated table behind the type system's back.
+     */
+    const struct page_info *pg = mfn_to_page(d->console_mfn);
+    if (pg->owner != d->domid || (pg->type_count && pg->type != PGT_writable)) {
+        *why = "console ring page is no longer a writable page of the domain";
+        return -XEN_EACCES;
+    }
     struct xencons_interface *ring = arch_mfn_to_virt(d->console_mfn);
     uint32_t cons = __atomic_load_n(&ring->out_cons, __ATOMIC_RELAXED);
     uint32_t prod = __atomic_load_n(&ring->out_prod, __ATOMIC_RELAXED);

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "hv/evtchn.h"
+#include "hv/console.h"
 #include "hv/hypercall.h"
+#include "hv/mm.h"
 #include "public/xen.h"
 #include "fake_arch.h"
 #include "test_domain.h"
@@ -243,6 +245,24 @@ static void test_no_wake_for_offline_or_shut_down_vcpu(void **state)
     assert_int_equal(v->state, VCPU_POLLING);
 }
 
+/* The console backend only writes a ring page that is still a plain page of the domain. */
+static void test_console_ring_page_must_stay_writable(void **state)
+{
+    char buf[CONSOLE_RING_OUT_BYTES];
+    const char *why = "";
+    struct page_info *pg = mfn_to_page(d->console_mfn);
+    struct page_info saved = *pg;
+    assert_true(console_ring_consume(d, buf, &why) >= 0);
+    pg->type = PGT_l1; /* as if the guest had pinned it as a page table */
+    pg->type_count = 1;
+    assert_int_equal(console_ring_consume(d, buf, &why), -XEN_EACCES);
+    assert_non_null(strstr(why, "no longer a writable page"));
+    *pg = saved;
+    pg->owner = (uint16_t)(d->domid + 1); /* given away */
+    assert_int_equal(console_ring_consume(d, buf, &why), -XEN_EACCES);
+    *pg = saved;
+}
+
 static void test_backend_send_marks_guest_port(void **state)
 {
     struct vcpu_info *vi = vcpu_info_of(v);
@@ -321,6 +341,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup(test_blocked_vcpu_woken_only_by_upcall, setup),
     cmocka_unit_test_setup(test_no_wake_for_offline_or_shut_down_vcpu, setup),
     cmocka_unit_test_setup(test_backend_send_marks_guest_port, setup),
+    cmocka_unit_test_setup(test_console_ring_page_must_stay_writable, setup),
     cmocka_unit_test_setup(test_send_and_status_on_other_channel_states, setup),
 };
 
