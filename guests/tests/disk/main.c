@@ -415,22 +415,77 @@ static bool check_untouched(struct disk *d, const uint8_t *page, unsigned int fi
 
 /* --- the tests on a connected disk --- */
 
-static const uint8_t seg_counts[] = {11, 3, 1, 7, 5, 2, 11, 4};
-static const uint8_t seg_lens[] = {8, 5, 1, 3, 8, 2, 7, 4, 6, 8};
+/*
+ * How a whole-disk read is cut up: request i has counts[i % ncounts]
+ * segments, segment j covers lens[j % nlens] sectors placed at first_sect
+ * (3 * j) % (9 - len) of its page, IN_FLIGHT requests are pushed at once.
+ */
+struct read_plan {
+    const uint8_t *counts, *lens;
+    unsigned int ncounts, nlens;
+};
+
+/* On the 64-sector image: 2 requests of 11 and 3 segments (1 to 8 sectors each). */
+static const uint8_t counts_a[] = {11, 3, 1, 7, 5, 2, 11, 4};
+static const uint8_t lens_a[] = {8, 5, 1, 3, 8, 2, 7, 4, 6, 8};
+/* ... and 5 requests of 2, 4, 1 (one whole page), 11 and 1 segments: 4 in flight, then 1. */
+static const uint8_t counts_b[] = {2, 4, 1, 11, 3, 5, 2, 6};
+static const uint8_t lens_b[] = {1, 3, 2, 5, 1, 4, 8, 2, 6, 1, 3, 7};
+static const struct read_plan plan_a = {counts_a, lens_a, sizeof(counts_a), sizeof(lens_a)};
+static const struct read_plan plan_b = {counts_b, lens_b, sizeof(counts_b), sizeof(lens_b)};
+
+/* Check the sectors of a finished READ (from `sector` on) and add them to the hash. */
+static void check_read(struct disk *d, const struct io *io, unsigned int slot_no, uint64_t *hash,
+                       uint64_t *bad, char *first_text, size_t text_len)
+{
+    static uint8_t want[SECTOR];
+    uint64_t sector = io->sector;
+
+    for (unsigned int k = 0; k < io->nseg; k++) {
+        const uint8_t *page = data_pages[slot_no][k];
+
+        check_untouched(d, page, io->first[k], io->last[k]);
+        for (unsigned int q = io->first[k]; q <= io->last[k]; q++, sector++) {
+            const uint8_t *got = page + q * SECTOR;
+
+            *hash = fnv1a64(*hash, got, SECTOR);
+            expected_sector(sector, want);
+            if (sector == 0) {
+                unsigned int t = 0;
+
+                while (t < text_len - 1 && got[t] >= ' ' && got[t] < 0x7f) {
+                    first_text[t] = (char)got[t];
+                    t++;
+                }
+                first_text[t] = '\0';
+            }
+            if (memcmp(got, want, SECTOR)) {
+                unsigned int b = 0;
+
+                while (got[b] == want[b])
+                    b++;
+                if (!(*bad)++)
+                    xtf_failure("%s: sector %llu byte %u is %#x, expected %#x", d->name,
+                                (unsigned long long)sector, b, got[b], want[b]);
+            }
+        }
+    }
+}
 
 /*
- * Read every sector in batches of IN_FLIGHT requests whose segment counts
- * and lengths cycle through the tables above, each segment placed at a
- * varying first_sect in its page. Checks and hashes the sectors in order.
+ * Read every sector as `plan` says, check each against the test image and
+ * hash them in order. Returns false if the disk could not be read; *nreq is
+ * the number of requests.
  */
-static void read_whole_disk(struct disk *d)
+static bool read_whole_disk(struct disk *d, const struct read_plan *plan, uint64_t *hash,
+                            unsigned int *nreq, char *first_text, size_t text_len)
 {
     static struct io ios[IN_FLIGHT];
-    static uint8_t want[SECTOR];
-    uint64_t s = 0, hash = FNV64_INIT, total = d->sectors, bad = 0;
-    unsigned int req_no = 0, seg_no = 0, nreq = 0;
-    char first_text[32] = "";
+    uint64_t s = 0, total = d->sectors, bad = 0;
+    unsigned int req_no = 0, seg_no = 0;
 
+    *hash = FNV64_INIT;
+    *nreq = 0;
     if (total > MAX_SECTORS) {
         xtf_error("%s: %llu sectors, reading only the first %llu", d->name,
                   (unsigned long long)total, MAX_SECTORS);
@@ -444,8 +499,8 @@ static void read_whole_disk(struct disk *d)
             unsigned int k;
 
             *io = (struct io){.op = BLKIF_OP_READ, .sector = s};
-            for (k = 0; k < seg_counts[req_no % sizeof(seg_counts)] && s < total; k++, seg_no++) {
-                unsigned int len = seg_lens[seg_no % sizeof(seg_lens)];
+            for (k = 0; k < plan->counts[req_no % plan->ncounts] && s < total; k++, seg_no++) {
+                unsigned int len = plan->lens[seg_no % plan->nlens];
 
                 if (len > total - s)
                     len = (unsigned int)(total - s);
@@ -456,56 +511,47 @@ static void read_whole_disk(struct disk *d)
             io->nseg = (uint8_t)k;
         }
         if (!run_batch(d, ios, n))
-            return;
-        nreq += n;
+            return false;
+        *nreq += n;
 
         for (unsigned int i = 0; i < n; i++) {
-            uint64_t sector = ios[i].sector;
-
             if (ios[i].status != BLKIF_RSP_OKAY) {
                 xtf_failure("%s: READ of %u segments at sector %llu: status %d", d->name,
-                            ios[i].nseg, (unsigned long long)sector, ios[i].status);
-                return;
+                            ios[i].nseg, (unsigned long long)ios[i].sector, ios[i].status);
+                return false;
             }
-            for (unsigned int k = 0; k < ios[i].nseg; k++) {
-                const uint8_t *page = data_pages[i][k];
-
-                check_untouched(d, page, ios[i].first[k], ios[i].last[k]);
-                for (unsigned int q = ios[i].first[k]; q <= ios[i].last[k]; q++, sector++) {
-                    const uint8_t *got = page + q * SECTOR;
-
-                    hash = fnv1a64(hash, got, SECTOR);
-                    expected_sector(sector, want);
-                    if (sector == 0) {
-                        unsigned int t = 0;
-
-                        while (t < sizeof(first_text) - 1 && got[t] >= ' ' && got[t] < 0x7f) {
-                            first_text[t] = (char)got[t];
-                            t++;
-                        }
-                        first_text[t] = '\0';
-                    }
-                    if (memcmp(got, want, SECTOR)) {
-                        unsigned int b = 0;
-
-                        while (got[b] == want[b])
-                            b++;
-                        if (!bad++)
-                            xtf_failure("%s: sector %llu byte %u is %#x, expected %#x", d->name,
-                                        (unsigned long long)sector, b, got[b], want[b]);
-                    }
-                }
-            }
+            check_read(d, &ios[i], i, hash, &bad, first_text, text_len);
         }
     }
-    printk("%s: %llu sectors of %llu bytes, mode %s, info %llu, sector 0 says \"%s\"\n", d->name,
-           (unsigned long long)d->sectors, (unsigned long long)d->sector_size, d->mode,
-           (unsigned long long)d->info, first_text);
-    printk("%s: read in %u requests of 1 to %u segments, fnv1a64 %#018llx\n", d->name, nreq, SEGS,
-           (unsigned long long)hash);
     if (bad)
         xtf_failure("%s: %llu sectors differ from the test image", d->name,
                     (unsigned long long)bad);
+    return true;
+}
+
+/* Read the disk twice, cut up two ways: the same data both times. */
+static void test_read(struct disk *d)
+{
+    char first_text[32] = "";
+    uint64_t hash_a, hash_b;
+    unsigned int nreq_a, nreq_b;
+
+    if (!read_whole_disk(d, &plan_a, &hash_a, &nreq_a, first_text, sizeof(first_text)))
+        return;
+    printk("%s: %llu sectors of %llu bytes, mode %s, info %llu, sector 0 says \"%s\"\n", d->name,
+           (unsigned long long)d->sectors, (unsigned long long)d->sector_size, d->mode,
+           (unsigned long long)d->info, first_text);
+    printk("%s: read in %u requests of 1 to %u segments, fnv1a64 %#018llx\n", d->name, nreq_a, SEGS,
+           (unsigned long long)hash_a);
+
+    if (!read_whole_disk(d, &plan_b, &hash_b, &nreq_b, first_text, sizeof(first_text)))
+        return;
+    if (hash_b != hash_a)
+        xtf_failure("%s: read again in %u requests: fnv1a64 %#018llx, first read %#018llx", d->name,
+                    nreq_b, (unsigned long long)hash_b, (unsigned long long)hash_a);
+    else
+        printk("%s: read again in %u requests, up to %u in flight: the same data\n", d->name,
+               nreq_b, IN_FLIGHT);
 }
 
 /* Read `count` sectors from `sector` into page 0 at sector `first`; false (with a line) on error.
@@ -814,7 +860,7 @@ void test_main(void)
         snprintf(d->name, sizeof(d->name), "vbd %s", id);
         if (!probe(d, id) || !connect(d, (unsigned int)i))
             continue;
-        read_whole_disk(d);
+        test_read(d);
         if (!d->broken)
             test_write(d);
         if (!d->broken)
