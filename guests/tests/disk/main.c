@@ -59,6 +59,8 @@ struct io {
     uint64_t sector;
     uint8_t first[SEGS], last[SEGS]; /* sectors of each segment's page, inclusive */
     grant_ref_t ref[SEGS];
+    bool own_refs;        /* ref[] set by the caller: run_batch neither grants nor ends them */
+    uint8_t nseg_claimed; /* if not 0, the nr_segments put on the ring instead of nseg */
     uint64_t id;
     bool done;
     int16_t status;
@@ -282,7 +284,7 @@ static void push_requests(struct disk *d, struct io *ios, unsigned int n)
     for (unsigned int i = 0; i < n; i++) {
         struct blkif_request req = {
             .operation = ios[i].op,
-            .nr_segments = ios[i].nseg,
+            .nr_segments = ios[i].nseg_claimed ? ios[i].nseg_claimed : ios[i].nseg,
             .handle = (uint16_t)d->devid,
             .id = ios[i].id,
             .sector_number = ios[i].sector,
@@ -352,7 +354,7 @@ static bool run_batch(struct disk *d, struct io *ios, unsigned int n)
         io->done = false;
         io->status = 0x7fff;
         d->ios[i] = io;
-        for (unsigned int k = 0; k < io->nseg; k++) {
+        for (unsigned int k = 0; k < io->nseg && !io->own_refs; k++) {
             bool ro = io->op != BLKIF_OP_READ;
             long ref;
 
@@ -369,7 +371,7 @@ static bool run_batch(struct disk *d, struct io *ios, unsigned int n)
     ok = wait_responses(d, ios, n);
 
     for (unsigned int i = 0; i < n; i++) {
-        for (unsigned int k = 0; k < ios[i].nseg; k++) {
+        for (unsigned int k = 0; k < ios[i].nseg && !ios[i].own_refs; k++) {
             long rc = gnttab_end_access(ios[i].ref[k]);
 
             if (rc && ok)
@@ -395,12 +397,13 @@ static bool one_request(struct disk *d, struct io *io, uint8_t op, uint64_t sect
     return run_batch(d, io, 1);
 }
 
-/* The bytes of a READ page outside the segment's sectors are still the poison. */
+/* The bytes of a READ page outside the segment's sectors (all, if first > last) are still the
+ * poison. */
 static bool check_untouched(struct disk *d, const uint8_t *page, unsigned int first,
                             unsigned int last)
 {
     for (unsigned int b = 0; b < PAGE_SIZE; b++) {
-        if (b == first * SECTOR) {
+        if (first <= last && b == first * SECTOR) {
             b = (last + 1) * SECTOR - 1;
             continue;
         }
@@ -646,6 +649,90 @@ static void test_write(struct disk *d)
         xtf_failure("%s: sector %llu not restored", d->name, (unsigned long long)last);
 }
 
+/*
+ * Requests the backend must refuse (docs/devices.md 3, as Linux's blkback):
+ * each is answered BLKIF_RSP_ERROR (an unknown operation may also be
+ * BLKIF_RSP_EOPNOTSUPP), writes nothing, and leaves no grant held.
+ */
+enum bad_grant { G_OK, G_OTHER_DOMAIN, G_READONLY, G_BAD_REF, G_PAGE_TABLE };
+static const struct bad_request {
+    const char *what;
+    uint8_t op, nseg, nseg_claimed, first, last;
+    enum bad_grant grant;
+} bad_requests[] = {
+    {"first_sect after last_sect", BLKIF_OP_READ, 1, 0, 5, 4, G_OK},
+    {"last_sect 8", BLKIF_OP_READ, 1, 0, 7, 8, G_OK},
+    {"no segments", BLKIF_OP_READ, 0, 0, 0, 0, G_OK},
+    {"12 segments", BLKIF_OP_READ, 11, 12, 0, 0, G_OK},
+    {"a grant to another domain", BLKIF_OP_READ, 1, 0, 0, 0, G_OTHER_DOMAIN},
+    {"a read-only grant", BLKIF_OP_READ, 1, 0, 0, 0, G_READONLY},
+    {"a grant ref past the table", BLKIF_OP_READ, 1, 0, 0, 0, G_BAD_REF},
+    {"a grant of a page table", BLKIF_OP_READ, 1, 0, 7, 7, G_PAGE_TABLE},
+    {"operation 99", 99, 1, 0, 0, 0, G_OK},
+};
+
+static void test_bad_requests(struct disk *d)
+{
+    unsigned int refused = 0;
+
+    for (unsigned int c = 0; c < ARRAY_SIZE(bad_requests) && !d->broken; c++) {
+        const struct bad_request *b = &bad_requests[c];
+        struct io io = {.op = b->op, .nseg = b->nseg, .nseg_claimed = b->nseg_claimed};
+        struct pt_walk w;
+        long ref = -1;
+
+        for (unsigned int k = 0; k < b->nseg; k++) {
+            io.first[k] = b->first;
+            io.last[k] = b->last;
+            memset(data_pages[0][k], POISON, PAGE_SIZE);
+        }
+        if (b->grant != G_OK) {
+            unsigned long mfn = virt_to_mfn(data_pages[0][0]);
+
+            io.own_refs = true;
+            switch (b->grant) {
+            case G_OTHER_DOMAIN:
+                ref = gnttab_grant_access((domid_t)(d->be_id + 7), mfn, false);
+                break;
+            case G_READONLY:
+                ref = gnttab_grant_access(d->be_id, mfn, true);
+                break;
+            case G_PAGE_TABLE:
+                /* The L1 table mapping our data pages: never writable by anyone but Xen. */
+                if (!pt_walk((unsigned long)data_pages[0][0], &w) || w.level != 1)
+                    panic("pt_walk of the data pages failed");
+                ref = gnttab_grant_access(d->be_id, (unsigned long)(w.pte_maddr >> PAGE_SHIFT),
+                                          false);
+                break;
+            default:
+                ref = GNTTAB_NR_ENTRIES * 8; /* beyond any table the backend could see */
+                break;
+            }
+            if (ref < 0)
+                panic("%s: gnttab_grant_access: %ld", d->name, ref);
+            io.ref[0] = (grant_ref_t)ref;
+        }
+        if (!run_batch(d, &io, 1))
+            return;
+        if (io.status != BLKIF_RSP_ERROR &&
+            !(b->op > BLKIF_OP_INDIRECT && io.status == BLKIF_RSP_EOPNOTSUPP)) {
+            xtf_failure("%s: READ with %s: status %d, expected %d", d->name, b->what, io.status,
+                        BLKIF_RSP_ERROR);
+            continue;
+        }
+        for (unsigned int k = 0; k < b->nseg && b->grant != G_PAGE_TABLE; k++)
+            if (!check_untouched(d, data_pages[0][k], 1, 0)) /* no byte at all */
+                goto next;
+        if (io.own_refs && b->grant != G_BAD_REF && gnttab_end_access((grant_ref_t)ref))
+            xtf_failure("%s: READ with %s: grant still held after the error (flags %#x)", d->name,
+                        b->what, gnttab_entry_flags((grant_ref_t)ref));
+        refused++;
+    next:;
+    }
+    if (refused == ARRAY_SIZE(bad_requests))
+        printk("%s: %u malformed requests refused with an error status\n", d->name, refused);
+}
+
 static void test_past_end(struct disk *d)
 {
     struct io io;
@@ -664,12 +751,7 @@ static void test_past_end(struct disk *d)
                         io.status, BLKIF_RSP_ERROR);
             ok = false;
         } else {
-            for (unsigned int b = 0; b < PAGE_SIZE && ok; b++)
-                if (data_pages[0][0][b] != POISON) {
-                    xtf_failure("%s: the refused READ at %llu wrote byte %u of its page", d->name,
-                                (unsigned long long)sector, b);
-                    ok = false;
-                }
+            ok = check_untouched(d, data_pages[0][0], 1, 0); /* no byte at all */
         }
     }
     if (ok)
@@ -865,6 +947,8 @@ void test_main(void)
             test_write(d);
         if (!d->broken)
             test_past_end(d);
+        if (!d->broken)
+            test_bad_requests(d);
         if (!d->events)
             xtf_failure("%s: no event came from the backend", d->name);
         disconnect(d);
