@@ -1,10 +1,11 @@
-/* Xenstore client: the store ring, one request at a time, watch events queued, bounded waits. */
+/* Xenstore client, the ring half: the store ring, one request at a time, watch events queued. */
 #include "xenbus.h"
 #include "events.h"
 #include "hypercall.h"
 #include "mm.h"
 #include "pvclock.h"
 #include "report.h"
+#include "xenbus_internal.h"
 
 static struct xenstore_domain_interface *intf;
 static evtchn_port_t store_port;
@@ -75,7 +76,7 @@ static const struct {
     {"EPERM", XEN_EPERM},
 };
 
-static void __printf(1, 2) set_broken(const char *fmt, ...)
+void xenbus_set_broken(const char *fmt, ...)
 {
     char msg[160];
     va_list ap;
@@ -131,8 +132,7 @@ unsigned int xenbus_watch_events_lost(void)
 
 /* --- the rings --- */
 
-/* One bounded wait for the daemon: poll the store port. False once the bound is used up. */
-static bool wait_store(unsigned int *polls)
+bool xenbus_wait_store(unsigned int *polls)
 {
     evtchn_port_t port = store_port;
 
@@ -150,7 +150,7 @@ static void queue_watch_event(void)
     size_t tlen = strnlen(token, in.hdr.len - (plen < in.hdr.len ? plen + 1 : plen));
 
     if (plen == in.hdr.len) {
-        set_broken("watch event without a NUL after its path (%u bytes)", in.hdr.len);
+        xenbus_set_broken("watch event without a NUL after its path (%u bytes)", in.hdr.len);
         return;
     }
     if (watch_count == WATCH_QUEUE_LEN || plen >= WATCH_PATH_MAX || tlen >= WATCH_TOKEN_MAX) {
@@ -175,8 +175,8 @@ static void message_done(void)
         return;
     }
     if (!awaiting_id) {
-        set_broken("a %s message (req_id %u) while no request was outstanding",
-                   type_name(in.hdr.type), in.hdr.req_id);
+        xenbus_set_broken("a %s message (req_id %u) while no request was outstanding",
+                          type_name(in.hdr.type), in.hdr.req_id);
         return;
     }
     in.complete = true;
@@ -197,7 +197,7 @@ static void pump(void)
 
         smp_rmb(); /* the index before the bytes it covers */
         if (prod - cons > XENSTORE_RING_SIZE) {
-            set_broken("rsp ring indices %u bytes apart (cons %u)", prod - cons, cons);
+            xenbus_set_broken("rsp ring indices %u bytes apart (cons %u)", prod - cons, cons);
             return;
         }
         if (prod == cons)
@@ -220,7 +220,8 @@ static void pump(void)
         if (in.got == HDR_BYTES) {
             memcpy(&in.hdr, in.raw, HDR_BYTES);
             if (in.hdr.len > XENSTORE_PAYLOAD_MAX) {
-                set_broken("a %s message of %u payload bytes", type_name(in.hdr.type), in.hdr.len);
+                xenbus_set_broken("a %s message of %u payload bytes", type_name(in.hdr.type),
+                                  in.hdr.len);
                 return;
             }
         }
@@ -241,7 +242,7 @@ static int send_bytes(const void *data, size_t len, unsigned int *polls)
 
         smp_mb(); /* the daemon's consumer index before we overwrite what it freed */
         if (prod - cons > XENSTORE_RING_SIZE) {
-            set_broken("req ring indices %u bytes apart (cons %u)", prod - cons, cons);
+            xenbus_set_broken("req ring indices %u bytes apart (cons %u)", prod - cons, cons);
             return -XEN_EIO;
         }
         space = XENSTORE_RING_SIZE - (prod - cons);
@@ -251,7 +252,7 @@ static int send_bytes(const void *data, size_t len, unsigned int *polls)
             pump(); /* watch events: the daemon may wait for room to answer */
             if (broken)
                 return -XEN_EIO;
-            if (READ_ONCE(intf->req_cons) == cons && !wait_store(polls)) {
+            if (READ_ONCE(intf->req_cons) == cons && !xenbus_wait_store(polls)) {
                 xtf_failure("xenbus: req ring full for %u polls (cons %u prod %u)",
                             XENBUS_MAX_POLLS, cons, prod);
                 return -XEN_ETIME;
@@ -278,17 +279,7 @@ static int errno_of(const char *name)
     return -XEN_EIO;
 }
 
-struct xb_iov {
-    const void *base;
-    size_t len;
-};
-
-/*
- * One request and its reply. On success the reply payload is at *body
- * (NUL-terminated, valid until the next call) and its length is returned.
- * `what` names the request in failure lines (normally its path).
- */
-static int request(xenbus_transaction_t t, enum xsd_sockmsg_type type, const struct xb_iov *iov,
+int xenbus_request(xenbus_transaction_t t, enum xsd_sockmsg_type type, const struct xb_iov *iov,
                    unsigned int nr, const char *what, const char **body)
 {
     struct xsd_sockmsg hdr = {.type = type, .tx_id = t};
@@ -326,7 +317,7 @@ static int request(xenbus_transaction_t t, enum xsd_sockmsg_type type, const str
         }
         if (in.complete)
             break;
-        if (!wait_store(&polls)) {
+        if (!xenbus_wait_store(&polls)) {
             xtf_failure("xenbus: no reply to %s '%s' after %u polls of %llu ms", type_name(type),
                         what, XENBUS_MAX_POLLS, XENBUS_POLL_NS / 1000000ULL);
             rc = -XEN_ETIME;
@@ -339,15 +330,15 @@ static int request(xenbus_transaction_t t, enum xsd_sockmsg_type type, const str
     in.got = 0;
     *body = in.raw + HDR_BYTES;
     if (in.hdr.req_id != hdr.req_id) {
-        set_broken("reply with req_id %u to %s request %u", in.hdr.req_id, type_name(type),
-                   hdr.req_id);
+        xenbus_set_broken("reply with req_id %u to %s request %u", in.hdr.req_id, type_name(type),
+                          hdr.req_id);
         rc = -XEN_EIO;
     } else if (in.hdr.type == XS_ERROR) {
         snprintf(errstr, sizeof(errstr), "%s", *body);
         rc = errno_of(errstr);
     } else if (in.hdr.type != type) {
-        set_broken("a %s reply to a %s request ('%s')", type_name(in.hdr.type), type_name(type),
-                   what);
+        xenbus_set_broken("a %s reply to a %s request ('%s')", type_name(in.hdr.type),
+                          type_name(type), what);
         rc = -XEN_EIO;
     } else {
         rc = (int)in.hdr.len;
@@ -357,166 +348,24 @@ out:
     return rc;
 }
 
-/* A request whose payload is one string with its NUL (most of them). */
-static int request_str(xenbus_transaction_t t, enum xsd_sockmsg_type type, const char *arg,
+int xenbus_request_str(xenbus_transaction_t t, enum xsd_sockmsg_type type, const char *arg,
                        const char **body)
 {
     struct xb_iov iov = {arg, strlen(arg) + 1};
 
-    return request(t, type, &iov, 1, arg, body);
-}
-
-/* --- the API --- */
-
-int xenbus_read(xenbus_transaction_t t, const char *path, char *buf, size_t len)
-{
-    const char *body;
-    int rc = request_str(t, XS_READ, path, &body);
-
-    if (rc < 0)
-        return rc;
-    if ((size_t)rc >= len)
-        return -XEN_E2BIG;
-    memcpy(buf, body, (size_t)rc + 1);
-    return rc;
-}
-
-int xenbus_read_u64(xenbus_transaction_t t, const char *path, uint64_t *out)
-{
-    char buf[32];
-    const char *p = buf;
-    unsigned int base = 10;
-    uint64_t v = 0;
-    int rc = xenbus_read(t, path, buf, sizeof(buf));
-
-    if (rc < 0)
-        return rc;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        base = 16;
-        p += 2;
-    }
-    if (!*p)
-        return -XEN_EINVAL;
-    for (; *p; p++) {
-        unsigned int d;
-
-        if (*p >= '0' && *p <= '9')
-            d = *p - '0';
-        else if (base == 16 && *p >= 'a' && *p <= 'f')
-            d = *p - 'a' + 10;
-        else if (base == 16 && *p >= 'A' && *p <= 'F')
-            d = *p - 'A' + 10;
-        else
-            return -XEN_EINVAL;
-        v = v * base + d;
-    }
-    *out = v;
-    return 0;
-}
-
-int xenbus_write(xenbus_transaction_t t, const char *path, const char *value)
-{
-    struct xb_iov iov[2] = {{path, strlen(path) + 1}, {value, strlen(value)}};
-    const char *body;
-    int rc = request(t, XS_WRITE, iov, 2, path, &body);
-
-    return rc < 0 ? rc : 0;
-}
-
-int xenbus_printf(xenbus_transaction_t t, const char *path, const char *fmt, ...)
-{
-    char value[256];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(value, sizeof(value), fmt, ap);
-    va_end(ap);
-    if (n >= (int)sizeof(value))
-        return -XEN_E2BIG;
-    return xenbus_write(t, path, value);
-}
-
-int xenbus_mkdir(xenbus_transaction_t t, const char *path)
-{
-    const char *body;
-    int rc = request_str(t, XS_MKDIR, path, &body);
-
-    return rc < 0 ? rc : 0;
-}
-
-int xenbus_rm(xenbus_transaction_t t, const char *path)
-{
-    const char *body;
-    int rc = request_str(t, XS_RM, path, &body);
-
-    return rc < 0 ? rc : 0;
-}
-
-int xenbus_directory(xenbus_transaction_t t, const char *path, char *buf, size_t len)
-{
-    const char *body;
-    int rc = request_str(t, XS_DIRECTORY, path, &body);
-    int count = 0;
-
-    if (rc < 0)
-        return rc;
-    /* Every name ends in a NUL; a last one without (a sloppy daemon) gets ours. */
-    if ((size_t)rc + 1 > len)
-        return -XEN_E2BIG;
-    memcpy(buf, body, (size_t)rc + 1);
-    for (int i = 0; i < rc; i++)
-        if (!buf[i] || i == rc - 1)
-            count++;
-    return count;
-}
-
-int xenbus_get_domain_path(domid_t domid, char *buf, size_t len)
-{
-    char arg[8];
-    const char *body;
-    int rc;
-
-    snprintf(arg, sizeof(arg), "%u", domid);
-    rc = request_str(XBT_NIL, XS_GET_DOMAIN_PATH, arg, &body);
-    if (rc < 0)
-        return rc;
-    if (strnlen(body, (size_t)rc + 1) >= len)
-        return -XEN_E2BIG;
-    memcpy(buf, body, strnlen(body, (size_t)rc) + 1);
-    return (int)strlen(buf);
-}
-
-static int watch_request(enum xsd_sockmsg_type type, const char *path, const char *token)
-{
-    struct xb_iov iov[2] = {{path, strlen(path) + 1}, {token, strlen(token) + 1}};
-    const char *body;
-    int rc = request(XBT_NIL, type, iov, 2, path, &body);
-
-    return rc < 0 ? rc : 0;
-}
-
-int xenbus_watch(const char *path, const char *token)
-{
-    return watch_request(XS_WATCH, path, token);
-}
-
-int xenbus_unwatch(const char *path, const char *token)
-{
-    return watch_request(XS_UNWATCH, path, token);
+    return xenbus_request(t, type, &iov, 1, arg, body);
 }
 
 /* Take the oldest queued event for token (NULL: any); the queue keeps its order. */
-static bool take_watch(const char *token, char *path, size_t len)
+bool xenbus_take_watch(const char *token, char *path, size_t len)
 {
     for (unsigned int i = 0; i < watch_count; i++) {
         unsigned int slot = (watch_head + i) % WATCH_QUEUE_LEN;
 
         if (token && strcmp(watch_queue[slot].token, token))
             continue;
-        if (path && len) {
+        if (path && len)
             snprintf(path, len, "%s", watch_queue[slot].path);
-        }
         /* Close the gap: move the later entries down by one. */
         for (unsigned int j = i; j + 1 < watch_count; j++) {
             unsigned int a = (watch_head + j) % WATCH_QUEUE_LEN;
@@ -530,122 +379,11 @@ static bool take_watch(const char *token, char *path, size_t len)
     return false;
 }
 
-int xenbus_next_watch(const char *token, char *path, size_t len, bool wait)
+bool xenbus_pump(void)
 {
-    unsigned int polls = 0;
-
     if (!intf)
-        return -XEN_ENODEV;
-    for (;;) {
-        evtchn_test_and_clear(store_port);
-        pump();
-        if (take_watch(token, path, len))
-            return 0;
-        if (broken)
-            return -XEN_EIO;
-        if (!wait)
-            return -XEN_EAGAIN;
-        if (!wait_store(&polls)) {
-            xtf_failure("xenbus: no watch event for token '%s' after %u polls",
-                        token ? token : "(any)", XENBUS_MAX_POLLS);
-            return -XEN_ETIME;
-        }
-    }
-}
-
-int xenbus_wait_for_any(const char *path, const char *const *wanted, unsigned int n, char *got,
-                        size_t len)
-{
-    static unsigned int waits;
-    char token[24], value[128];
-    unsigned int polls = 0;
-    int rc, result = -XEN_ETIME;
-
-    snprintf(token, sizeof(token), "xenbus-wait-%u", ++waits);
-    rc = xenbus_watch(path, token);
-    if (rc)
-        return rc;
-
-    for (;;) {
-        /* Whatever fired, the value is what counts: drop the events, read it. */
-        while (take_watch(token, NULL, 0))
-            ;
-        rc = xenbus_read(XBT_NIL, path, value, sizeof(value));
-        if (rc < 0) /* not there yet is fine: the other end may not have written it */
-            snprintf(value, sizeof(value), "(%s)", xenbus_strerror(rc));
-        for (unsigned int i = 0; rc >= 0 && i < n; i++)
-            if (!strcmp(value, wanted[i])) {
-                result = (int)i;
-                goto out;
-            }
-        if (broken) {
-            result = -XEN_EIO;
-            goto out;
-        }
-
-        /* Sleep until the watch fires again. */
-        for (;;) {
-            evtchn_test_and_clear(store_port);
-            pump();
-            if (take_watch(token, NULL, 0) || broken)
-                break;
-            if (!wait_store(&polls)) {
-                xtf_failure("xenbus: '%s' is still '%s' after %u polls (waiting for '%s'%s)", path,
-                            value, XENBUS_MAX_POLLS, n ? wanted[0] : "",
-                            n > 1 ? " or another" : "");
-                goto out;
-            }
-        }
-    }
-out:
-    if (got && len)
-        snprintf(got, len, "%s", value);
-    if (!broken)
-        xenbus_unwatch(path, token);
-    while (take_watch(token, NULL, 0))
-        ;
-    return result;
-}
-
-int xenbus_wait_for_value(const char *path, const char *wanted)
-{
-    int rc = xenbus_wait_for_any(path, &wanted, 1, NULL, 0);
-
-    return rc < 0 ? rc : 0;
-}
-
-int xenbus_transaction_start(xenbus_transaction_t *t)
-{
-    const char *body;
-    uint64_t id = 0;
-    int rc = request_str(XBT_NIL, XS_TRANSACTION_START, "", &body);
-
-    if (rc < 0)
-        return rc;
-    if (!*body) {
-        set_broken("TRANSACTION_START reply without an id (%d bytes)", rc);
-        return -XEN_EIO;
-    }
-    for (const char *p = body; *p; p++) {
-        if (*p < '0' || *p > '9') {
-            set_broken("TRANSACTION_START reply is not a number (byte 0x%02x at %u)",
-                       (unsigned char)*p, (unsigned int)(p - body));
-            return -XEN_EIO;
-        }
-        id = id * 10 + (unsigned int)(*p - '0');
-    }
-    if (!id || id > 0xffffffffULL) {
-        set_broken("TRANSACTION_START gave id %llu", (unsigned long long)id);
-        return -XEN_EIO;
-    }
-    *t = (xenbus_transaction_t)id;
-    return 0;
-}
-
-int xenbus_transaction_end(xenbus_transaction_t t, bool abort)
-{
-    const char *body;
-    int rc = request_str(t, XS_TRANSACTION_END, abort ? "F" : "T", &body);
-
-    return rc < 0 ? rc : 0;
+        return false;
+    evtchn_test_and_clear(store_port); /* an event after this stays pending for the poll */
+    pump();
+    return !broken;
 }

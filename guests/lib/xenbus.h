@@ -44,6 +44,19 @@ int xenbus_init(void);
 bool xenbus_ready(void);
 evtchn_port_t xenbus_port(void);
 
+/*
+ * One raw request: the payload is the iov pieces back to back. Returns the
+ * reply's payload length with *body pointing at it (NUL-terminated, valid
+ * until the next request), or a negative code. `what` names the request in
+ * FAILURE lines (normally its path).
+ */
+struct xb_iov {
+    const void *base;
+    size_t len;
+};
+int xenbus_request(xenbus_transaction_t t, enum xsd_sockmsg_type type, const struct xb_iov *iov,
+                   unsigned int nr, const char *what, const char **body);
+
 /* The XS_ERROR name of the last failed request, "" if it failed locally. */
 const char *xenbus_errstr(void);
 /* For messages: that name if the last request got an XS_ERROR, else rc's errno name ("ETIME"). */

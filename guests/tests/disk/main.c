@@ -8,9 +8,11 @@
  *   sectors, sector-size, info, mode, feature-flush-cache);
  * - the handshake: a ring page granted to the backend domain, an unbound
  *   port for it (EVTCHNOP_alloc_unbound), ring-ref, event-channel, protocol
- *   and state 3 written in one transaction; the backend must reach state 4;
- * - the whole disk read with multi-segment READs, several in flight, with
- *   segments of 1 to 8 sectors at varying first_sect/last_sect: every
+ *   and state 3 written in one transaction; the backend must reach state 4
+ *   and then hold the ring grant (gnttab_end_access refuses with -EBUSY);
+ * - the whole disk read twice with multi-segment READs cut up two ways (up
+ *   to 11 segments, up to 4 requests in flight), segments of 1 to 8 sectors
+ *   at varying first_sect/last_sect: both reads give the same data, every
  *   sector must be the test image's ("hvsim disk sector NNNN\n", then bytes
  *   (i + j) & 0xff), and the backend must not write outside a segment's
  *   sectors; the FNV-1a 64 of the disk is printed;
@@ -18,7 +20,10 @@
  *   the new data back (its neighbour unchanged) and gets the original back;
  *   a read-only one (info has VDISK_READONLY) answers a WRITE with
  *   BLKIF_RSP_ERROR and keeps its data; a READ past the end, and one that
- *   runs over the end, get BLKIF_RSP_ERROR and write nothing;
+ *   runs over the end, get BLKIF_RSP_ERROR and write nothing; so do nine
+ *   malformed requests (bad first_sect/last_sect, 0 or 12 segments, a grant
+ *   to another domain, a read-only grant for a READ, a ref past the table, a
+ *   page-table frame, an unknown operation, which may be EOPNOTSUPP);
  * - every response comes through the event channel (the port's handler
  *   consumes the ring, as blkif_interrupt does), and after each response
  *   the backend has let go of the request's grants (gnttab_end_access works);
@@ -864,6 +869,17 @@ static bool connect(struct disk *d, unsigned int index)
         return false;
     }
     printk("%s: connected (ring-ref and port given, backend state 4)\n", d->name);
+
+    /* The backend holds the ring now: revoking the grant must be refused. */
+    rc = (int)gnttab_end_access((grant_ref_t)d->ring_ref);
+    if (rc == -XEN_EBUSY) {
+        printk("%s: ring grant held by the backend while connected\n", d->name);
+    } else {
+        xtf_failure("%s: ring grant %ld not in use while connected (flags %#x): end_access %d",
+                    d->name, d->ring_ref, gnttab_entry_flags((grant_ref_t)d->ring_ref), rc);
+        if (!rc)
+            d->ring_ref = -1; /* revoked: nothing to end at the close */
+    }
     return true;
 }
 
@@ -880,7 +896,7 @@ static void disconnect(struct disk *d)
               xenbus_printf(XBT_NIL, fe_path(d, "state"), "%d", XenbusStateClosed)))
         printk("%s: closed (backend state %s)\n", d->name, got);
 
-    rc = gnttab_end_access((grant_ref_t)d->ring_ref);
+    rc = d->ring_ref < 0 ? 0 : gnttab_end_access((grant_ref_t)d->ring_ref);
     if (rc)
         xtf_failure("%s: ring grant %ld still in use after close (flags %#x): %ld", d->name,
                     d->ring_ref, gnttab_entry_flags((grant_ref_t)d->ring_ref), rc);
