@@ -33,169 +33,37 @@
  * backend is bounded (a FAILURE with the ring's indices, never a hang).
  */
 #include "xtf.h"
+#include "blkfront.h"
 #include "gnttab.h"
 #include "xenbus.h"
-#include <public/io/blkif.h>
 
 const char test_title[] = "PV block frontend: handshake, multi-segment reads, write, flush, close";
 
 #define MAX_DISKS 8
-#define SEGS BLKIF_MAX_SEGMENTS_PER_REQUEST
+#define SEGS BLKFRONT_SEGS
 #define IN_FLIGHT 4               /* requests pushed before waiting */
-#define WAIT_NS 10000000ULL       /* one block's timer: 10 ms */
-#define MAX_WAITS 300             /* blocks before giving up on a response */
 #define MAX_SECTORS (1ULL << 20)  /* read at most 512 MiB */
 #define SECTOR BLKIF_SECTOR_BYTES /* 512 */
 #define POISON 0xa5
 
-#if defined(__x86_64__)
-#define PROTOCOL "x86_64-abi"
-#else
-#define PROTOCOL "x86_32-abi"
-#endif
-
 static uint8_t ring_pages[MAX_DISKS][PAGE_SIZE] __page_aligned;
 static uint8_t data_pages[IN_FLIGHT][SEGS][PAGE_SIZE] __page_aligned;
-
-/* One request of a batch: what to do, and what came back. */
-struct io {
-    uint8_t op;
-    uint8_t nseg;
-    uint64_t sector;
-    uint8_t first[SEGS], last[SEGS]; /* sectors of each segment's page, inclusive */
-    grant_ref_t ref[SEGS];
-    bool own_refs;        /* ref[] set by the caller: run_batch neither grants nor ends them */
-    uint8_t nseg_claimed; /* if not 0, the nr_segments put on the ring instead of nseg */
-    uint64_t id;
-    bool done;
-    int16_t status;
-};
-
-struct disk {
-    char name[16];
-    unsigned long devid;
-    char fe[64];  /* "device/vbd/<devid>" (relative) */
-    char be[128]; /* the backend directory */
-    domid_t be_id;
-    uint64_t sectors;
-    uint64_t sector_size;
-    uint64_t info;
-    char mode[8];
-    bool flush;
-
-    volatile uint8_t *ring; /* struct blkif_sring_header, then the slots */
-    long ring_ref;
-    long port;
-    RING_IDX req_prod_pvt, rsp_cons;
-    struct io *ios[IN_FLIGHT]; /* the batch in flight, by id & 0xff */
-    unsigned int nr_ios;
-    uint64_t next_gen;
-    unsigned long events; /* handler calls */
-    bool broken;
-};
-
-static struct disk disks[MAX_DISKS];
+static struct blkfront disks[MAX_DISKS];
 static domid_t my_domid;
-static volatile unsigned long timer_ticks;
 
-/* --- names and paths --- */
-
-/* Linux's name for a Xen device number (Xen's docs/misc/vbd-interface.txt). */
-static void devid_name(unsigned long devid, char *buf, size_t len)
+/*
+ * Run a batch with data_pages[i][k] as segment k of request i; READ pages
+ * are poisoned first, so that bytes the backend did not write show.
+ */
+static bool run_batch(struct blkfront *d, struct blkfront_io *ios, unsigned int n)
 {
-    const char *prefix = "xvd";
-    unsigned long disk, part;
-    char letters[8];
-    int n = 0;
-
-    if (devid & (1UL << 28)) {
-        disk = (devid >> 8) & 0xfffff;
-        part = devid & 0xff;
-    } else {
-        unsigned long major = devid >> 8, minor = devid & 0xff;
-
-        part = minor & 15;
-        disk = minor >> 4;
-        if (major == 8) {
-            prefix = "sd";
-        } else if (major == 3 || major == 22) {
-            prefix = "hd";
-            disk = (minor >> 6) + (major == 22 ? 2 : 0);
-            part = minor & 63;
-        } else if (major != 202) {
-            snprintf(buf, len, "vbd%lu", devid);
-            return;
+    for (unsigned int i = 0; i < n; i++)
+        for (unsigned int k = 0; k < ios[i].nseg; k++) {
+            ios[i].page[k] = data_pages[i][k];
+            if (ios[i].op == BLKIF_OP_READ)
+                memset(data_pages[i][k], POISON, PAGE_SIZE);
         }
-    }
-    /* 0 -> a, 25 -> z, 26 -> aa: bijective base 26. */
-    char rev[8];
-    int r = 0;
-
-    disk++;
-    while (disk && r < (int)sizeof(rev)) {
-        disk--;
-        rev[r++] = (char)('a' + disk % 26);
-        disk /= 26;
-    }
-    while (r)
-        letters[n++] = rev[--r];
-    letters[n] = '\0';
-    if (part)
-        snprintf(buf, len, "%s%s%lu", prefix, letters, part);
-    else
-        snprintf(buf, len, "%s%s", prefix, letters);
-}
-
-static const char *fe_path(struct disk *d, const char *node)
-{
-    static char bufs[4][96];
-    static unsigned int next;
-    char *b = bufs[next++ % ARRAY_SIZE(bufs)];
-
-    snprintf(b, sizeof(bufs[0]), "%s/%s", d->fe, node);
-    return b;
-}
-
-static const char *be_path(struct disk *d, const char *node)
-{
-    static char bufs[4][160];
-    static unsigned int next;
-    char *b = bufs[next++ % ARRAY_SIZE(bufs)];
-
-    snprintf(b, sizeof(bufs[0]), "%s/%s", d->be, node);
-    return b;
-}
-
-static bool xs_ok(struct disk *d, const char *what, const char *path, int rc)
-{
-    if (rc >= 0)
-        return true;
-    xtf_failure("%s: %s %s: error %s (%d)", d->name, what, path, xenbus_strerror(rc), rc);
-    return false;
-}
-
-static bool read_str(struct disk *d, const char *path, char *buf, size_t len)
-{
-    return xs_ok(d, "read", path, xenbus_read(XBT_NIL, path, buf, len));
-}
-
-static bool read_num(struct disk *d, const char *path, uint64_t *v)
-{
-    return xs_ok(d, "read", path, xenbus_read_u64(XBT_NIL, path, v));
-}
-
-/* The node holds `want`; a FAILURE line otherwise. */
-static bool expect_str(struct disk *d, const char *path, const char *want)
-{
-    char buf[160];
-
-    if (!read_str(d, path, buf, sizeof(buf)))
-        return false;
-    if (strcmp(buf, want)) {
-        xtf_failure("%s: %s is '%s', expected '%s'", d->name, path, buf, want);
-        return false;
-    }
-    return true;
+    return blkfront_run(d, ios, n);
 }
 
 /* --- the image --- */
@@ -217,183 +85,11 @@ static uint64_t fnv1a64(uint64_t h, const uint8_t *p, size_t n)
 }
 #define FNV64_INIT 0xcbf29ce484222325ULL
 
-/* --- the ring --- */
-
-static volatile struct blkif_sring_header *sring(struct disk *d)
-{
-    return (volatile struct blkif_sring_header *)d->ring;
-}
-
-static volatile void *slot(struct disk *d, RING_IDX i)
-{
-    return d->ring + BLKIF_RING_HEADER_BYTES + (i % BLKIF_RING_SLOTS) * BLKIF_RING_SLOT_BYTES;
-}
-
-/*
- * The port's handler, as blkif_interrupt: take every response up to
- * rsp_prod, match it to its request by id, then ask for an event at the
- * next one and look again (RING_FINAL_CHECK_FOR_RESPONSES) so that a
- * response written meanwhile is not left without an event.
- */
-static void blkif_interrupt(evtchn_port_t port, void *ctx)
-{
-    struct disk *d = ctx;
-
-    (void)port;
-    d->events++;
-    for (;;) {
-        RING_IDX rp = READ_ONCE(sring(d)->rsp_prod);
-
-        smp_rmb(); /* the index before the responses it covers */
-        if (rp - d->rsp_cons > BLKIF_RING_SLOTS ||
-            rp - d->rsp_cons > d->req_prod_pvt - d->rsp_cons) {
-            xtf_failure("%s: rsp_prod %u with rsp_cons %u and %u requests pushed", d->name, rp,
-                        d->rsp_cons, d->req_prod_pvt);
-            d->broken = true;
-            return;
-        }
-        for (; d->rsp_cons != rp; d->rsp_cons++) {
-            struct blkif_response rsp;
-            struct io *io;
-
-            memcpy(&rsp, (const void *)slot(d, d->rsp_cons), sizeof(rsp));
-            io = (rsp.id & 0xff) < IN_FLIGHT ? d->ios[rsp.id & 0xff] : NULL;
-            if (!io || io->id != rsp.id || io->done) {
-                xtf_failure("%s: response with id %#llx matches no request in flight", d->name,
-                            (unsigned long long)rsp.id);
-                continue;
-            }
-            if (rsp.operation != io->op)
-                xtf_failure("%s: response to op %u says op %u", d->name, io->op, rsp.operation);
-            io->status = rsp.status;
-            io->done = true;
-        }
-        WRITE_ONCE(sring(d)->rsp_event, d->rsp_cons + 1);
-        smp_mb(); /* rsp_event before the second look at rsp_prod */
-        if (READ_ONCE(sring(d)->rsp_prod) == d->rsp_cons)
-            return;
-    }
-}
-
-static void timer_handler(evtchn_port_t port, void *ctx)
-{
-    (void)port, (void)ctx;
-    timer_ticks++;
-}
-
-/* Copy the batch onto the ring and publish it, notifying only when the backend asked. */
-static void push_requests(struct disk *d, struct io *ios, unsigned int n)
-{
-    RING_IDX old = d->req_prod_pvt, new;
-
-    for (unsigned int i = 0; i < n; i++) {
-        struct blkif_request req = {
-            .operation = ios[i].op,
-            .nr_segments = ios[i].nseg_claimed ? ios[i].nseg_claimed : ios[i].nseg,
-            .handle = (uint16_t)d->devid,
-            .id = ios[i].id,
-            .sector_number = ios[i].sector,
-        };
-
-        for (unsigned int k = 0; k < ios[i].nseg; k++) {
-            req.seg[k].gref = ios[i].ref[k];
-            req.seg[k].first_sect = ios[i].first[k];
-            req.seg[k].last_sect = ios[i].last[k];
-        }
-        memcpy((void *)slot(d, d->req_prod_pvt), &req, sizeof(req));
-        d->req_prod_pvt++;
-    }
-    new = d->req_prod_pvt;
-    smp_wmb(); /* the requests before the index that publishes them */
-    WRITE_ONCE(sring(d)->req_prod, new);
-    smp_mb(); /* req_prod before reading req_event (RING_PUSH_REQUESTS_AND_CHECK_NOTIFY) */
-    if ((RING_IDX)(new - READ_ONCE(sring(d)->req_event)) < (RING_IDX)(new - old))
-        hypercall_evtchn_send((evtchn_port_t)d->port);
-}
-
-/* Block (upcalls on, the handler runs) until every request of the batch is answered. */
-static bool wait_responses(struct disk *d, struct io *ios, unsigned int n)
-{
-    unsigned int waits = 0;
-
-    for (;;) {
-        unsigned int left = 0;
-
-        events_disable(); /* look, then block: sched_block enables upcalls atomically */
-        for (unsigned int i = 0; i < n; i++)
-            left += !ios[i].done;
-        if (!left || d->broken)
-            break;
-        if (++waits > MAX_WAITS) {
-            xtf_failure(
-                "%s: %u of %u requests unanswered after %u waits of %llu ms (req_prod %u "
-                "req_event %u rsp_prod %u rsp_cons %u, port %ld %s, %lu events)",
-                d->name, left, n, MAX_WAITS, WAIT_NS / 1000000ULL, READ_ONCE(sring(d)->req_prod),
-                READ_ONCE(sring(d)->req_event), READ_ONCE(sring(d)->rsp_prod), d->rsp_cons, d->port,
-                evtchn_pending((evtchn_port_t)d->port) ? "pending" : "not pending", d->events);
-            d->broken = true;
-            break;
-        }
-        hypercall_set_timer_op(pvclock_now() + WAIT_NS);
-        sched_block();
-    }
-    hypercall_set_timer_op(0);
-    events_disable();
-    return !d->broken;
-}
-
-/*
- * Do a batch: grant each segment's page to the backend (writable for a
- * READ, which the backend writes; read-only for a WRITE), poison READ
- * pages, push, wait, end every grant. Pages: data_pages[i][k] for segment
- * k of request i. Returns false if the ring broke or a response never came.
- */
-static bool run_batch(struct disk *d, struct io *ios, unsigned int n)
-{
-    bool ok;
-
-    for (unsigned int i = 0; i < n; i++) {
-        struct io *io = &ios[i];
-
-        io->id = (++d->next_gen << 8) | i;
-        io->done = false;
-        io->status = 0x7fff;
-        d->ios[i] = io;
-        for (unsigned int k = 0; k < io->nseg && !io->own_refs; k++) {
-            bool ro = io->op != BLKIF_OP_READ;
-            long ref;
-
-            if (io->op == BLKIF_OP_READ)
-                memset(data_pages[i][k], POISON, PAGE_SIZE);
-            ref = gnttab_grant_access(d->be_id, virt_to_mfn(data_pages[i][k]), ro);
-            if (ref < 0)
-                panic("%s: gnttab_grant_access: %ld", d->name, ref);
-            io->ref[k] = (grant_ref_t)ref;
-        }
-    }
-    d->nr_ios = n;
-    push_requests(d, ios, n);
-    ok = wait_responses(d, ios, n);
-
-    for (unsigned int i = 0; i < n; i++) {
-        for (unsigned int k = 0; k < ios[i].nseg && !ios[i].own_refs; k++) {
-            long rc = gnttab_end_access(ios[i].ref[k]);
-
-            if (rc && ok)
-                xtf_failure("%s: grant %u of a finished request still in use (flags %#x): %ld",
-                            d->name, ios[i].ref[k], gnttab_entry_flags(ios[i].ref[k]), rc);
-        }
-        d->ios[i] = NULL;
-    }
-    d->nr_ios = 0;
-    return ok;
-}
-
 /* One request of one segment: `count` sectors from `sector`, at sector `first` of page 0. */
-static bool one_request(struct disk *d, struct io *io, uint8_t op, uint64_t sector,
+static bool one_request(struct blkfront *d, struct blkfront_io *io, uint8_t op, uint64_t sector,
                         unsigned int first, unsigned int count)
 {
-    *io = (struct io){.op = op, .sector = sector};
+    *io = (struct blkfront_io){.op = op, .sector = sector};
     if (op != BLKIF_OP_FLUSH_DISKCACHE) {
         io->nseg = 1;
         io->first[0] = (uint8_t)first;
@@ -404,7 +100,7 @@ static bool one_request(struct disk *d, struct io *io, uint8_t op, uint64_t sect
 
 /* The bytes of a READ page outside the segment's sectors (all, if first > last) are still the
  * poison. */
-static bool check_untouched(struct disk *d, const uint8_t *page, unsigned int first,
+static bool check_untouched(struct blkfront *d, const uint8_t *page, unsigned int first,
                             unsigned int last)
 {
     for (unsigned int b = 0; b < PAGE_SIZE; b++) {
@@ -443,8 +139,8 @@ static const struct read_plan plan_a = {counts_a, lens_a, sizeof(counts_a), size
 static const struct read_plan plan_b = {counts_b, lens_b, sizeof(counts_b), sizeof(lens_b)};
 
 /* Check the sectors of a finished READ (from `sector` on) and add them to the hash. */
-static void check_read(struct disk *d, const struct io *io, unsigned int slot_no, uint64_t *hash,
-                       uint64_t *bad, char *first_text, size_t text_len)
+static void check_read(struct blkfront *d, const struct blkfront_io *io, unsigned int slot_no,
+                       uint64_t *hash, uint64_t *bad, char *first_text, size_t text_len)
 {
     static uint8_t want[SECTOR];
     uint64_t sector = io->sector;
@@ -485,10 +181,10 @@ static void check_read(struct disk *d, const struct io *io, unsigned int slot_no
  * hash them in order. Returns false if the disk could not be read; *nreq is
  * the number of requests.
  */
-static bool read_whole_disk(struct disk *d, const struct read_plan *plan, uint64_t *hash,
+static bool read_whole_disk(struct blkfront *d, const struct read_plan *plan, uint64_t *hash,
                             unsigned int *nreq, char *first_text, size_t text_len)
 {
-    static struct io ios[IN_FLIGHT];
+    static struct blkfront_io ios[IN_FLIGHT];
     uint64_t s = 0, total = d->sectors, bad = 0;
     unsigned int req_no = 0, seg_no = 0;
 
@@ -503,10 +199,10 @@ static bool read_whole_disk(struct disk *d, const struct read_plan *plan, uint64
         unsigned int n = 0;
 
         for (; n < IN_FLIGHT && s < total; n++, req_no++) {
-            struct io *io = &ios[n];
+            struct blkfront_io *io = &ios[n];
             unsigned int k;
 
-            *io = (struct io){.op = BLKIF_OP_READ, .sector = s};
+            *io = (struct blkfront_io){.op = BLKIF_OP_READ, .sector = s};
             for (k = 0; k < plan->counts[req_no % plan->ncounts] && s < total; k++, seg_no++) {
                 unsigned int len = plan->lens[seg_no % plan->nlens];
 
@@ -538,7 +234,7 @@ static bool read_whole_disk(struct disk *d, const struct read_plan *plan, uint64
 }
 
 /* Read the disk twice, cut up two ways: the same data both times. */
-static void test_read(struct disk *d)
+static void test_read(struct blkfront *d)
 {
     char first_text[32] = "";
     uint64_t hash_a, hash_b;
@@ -564,9 +260,9 @@ static void test_read(struct disk *d)
 
 /* Read `count` sectors from `sector` into page 0 at sector `first`; false (with a line) on error.
  */
-static bool read_back(struct disk *d, uint64_t sector, unsigned int first, unsigned int count)
+static bool read_back(struct blkfront *d, uint64_t sector, unsigned int first, unsigned int count)
 {
-    struct io io;
+    struct blkfront_io io;
 
     if (!one_request(d, &io, BLKIF_OP_READ, sector, first, count))
         return false;
@@ -586,11 +282,11 @@ static void fill_pattern(uint8_t *p)
         p[j] = (uint8_t)(0xff - j);
 }
 
-static void test_write(struct disk *d)
+static void test_write(struct blkfront *d)
 {
     static uint8_t pattern[SECTOR], orig[SECTOR], prev[SECTOR];
     uint64_t last = d->sectors - 1;
-    struct io io;
+    struct blkfront_io io;
 
     if (d->sectors < 2)
         return;
@@ -676,13 +372,13 @@ static const struct bad_request {
     {"operation 99", 99, 1, 0, 0, 0, G_OK},
 };
 
-static void test_bad_requests(struct disk *d)
+static void test_bad_requests(struct blkfront *d)
 {
     unsigned int refused = 0;
 
     for (unsigned int c = 0; c < ARRAY_SIZE(bad_requests) && !d->broken; c++) {
         const struct bad_request *b = &bad_requests[c];
-        struct io io = {.op = b->op, .nseg = b->nseg, .nseg_claimed = b->nseg_claimed};
+        struct blkfront_io io = {.op = b->op, .nseg = b->nseg, .nseg_claimed = b->nseg_claimed};
         struct pt_walk w;
         long ref = -1;
 
@@ -738,9 +434,9 @@ static void test_bad_requests(struct disk *d)
         printk("%s: %u malformed requests refused with an error status\n", d->name, refused);
 }
 
-static void test_past_end(struct disk *d)
+static void test_past_end(struct blkfront *d)
 {
-    struct io io;
+    struct blkfront_io io;
     bool ok = true;
 
     /* Starting at the end, and starting inside but running over it. */
@@ -763,41 +459,42 @@ static void test_past_end(struct disk *d)
         printk("%s: READs past the end refused with BLKIF_RSP_ERROR\n", d->name);
 }
 
-/* --- xenbus: discovery, handshake, close --- */
+/* --- discovery, handshake and close, with the toolstack's nodes checked --- */
 
-static bool probe(struct disk *d, const char *id)
+/* The node holds `want`; a FAILURE line otherwise. */
+static bool expect_str(struct blkfront *d, const char *path, const char *want)
 {
-    char buf[160], devid_str[16];
-    uint64_t v;
+    char buf[160];
+    int rc = xenbus_read(XBT_NIL, path, buf, sizeof(buf));
 
-    snprintf(d->fe, sizeof(d->fe), "device/vbd/%s", id);
-    if (!read_num(d, fe_path(d, "virtual-device"), &v))
+    if (rc < 0) {
+        xtf_failure("%s: read %s: error %s (%d)", d->name, path, xenbus_strerror(rc), rc);
         return false;
-    d->devid = (unsigned long)v;
-    snprintf(devid_str, sizeof(devid_str), "%lu", d->devid);
-    devid_name(d->devid, d->name, sizeof(d->name));
-    if (strcmp(devid_str, id))
-        xtf_failure("%s: %s/virtual-device is %s", d->name, d->fe, devid_str);
+    }
+    if (strcmp(buf, want)) {
+        xtf_failure("%s: %s is '%s', expected '%s'", d->name, path, buf, want);
+        return false;
+    }
+    return true;
+}
 
-    if (!read_str(d, fe_path(d, "backend"), d->be, sizeof(d->be)) ||
-        !read_num(d, fe_path(d, "backend-id"), &v))
+static bool probe(struct blkfront *d, const char *id)
+{
+    char buf[160];
+
+    if (!blkfront_probe(d, id))
         return false;
-    d->be_id = (domid_t)v;
-    expect_str(d, fe_path(d, "device-type"), "disk");
-    expect_str(d, fe_path(d, "state"), "1");
+    snprintf(buf, sizeof(buf), "%lu", d->devid);
+    if (strcmp(buf, id))
+        xtf_failure("%s: %s/virtual-device is %s", d->name, d->fe, buf);
+    expect_str(d, blkfront_fe_path(d, "device-type"), "disk");
+    expect_str(d, blkfront_fe_path(d, "state"), "1");
 
     /* The backend points back at us. */
     snprintf(buf, sizeof(buf), "/local/domain/%u/%s", my_domid, d->fe);
-    expect_str(d, be_path(d, "frontend"), buf);
+    expect_str(d, blkfront_be_path(d, "frontend"), buf);
     snprintf(buf, sizeof(buf), "%u", my_domid);
-    expect_str(d, be_path(d, "frontend-id"), buf);
-
-    if (!read_num(d, be_path(d, "sectors"), &d->sectors) ||
-        !read_num(d, be_path(d, "sector-size"), &d->sector_size) ||
-        !read_num(d, be_path(d, "info"), &d->info) ||
-        !read_str(d, be_path(d, "mode"), d->mode, sizeof(d->mode)))
-        return false;
-    d->flush = xenbus_read_u64(XBT_NIL, be_path(d, "feature-flush-cache"), &v) == 0 && v == 1;
+    expect_str(d, blkfront_be_path(d, "frontend-id"), buf);
     printk("%s: devid %lu, backend %s (domain %u)\n", d->name, d->devid, d->be, d->be_id);
 
     if (!!(d->info & VDISK_READONLY) != !strcmp(d->mode, "r"))
@@ -812,99 +509,25 @@ static bool probe(struct disk *d, const char *id)
     return true;
 }
 
-static bool connect(struct disk *d, unsigned int index)
+static bool connect(struct blkfront *d, unsigned int index)
 {
-    static const char *const connected[] = {"4", "5", "6"};
-    char got[16];
-    xenbus_transaction_t t;
-    int rc, tries = 0;
+    long rc;
 
-    if (xenbus_wait_for_value(be_path(d, "state"), "2"))
-        return false; /* the client printed the backend's state */
-
-    /* The shared ring: empty, each side asking for an event at the first entry. */
-    d->ring = ring_pages[index];
-    memset((void *)d->ring, 0, PAGE_SIZE);
-    sring(d)->req_event = 1;
-    sring(d)->rsp_event = 1;
-    d->req_prod_pvt = d->rsp_cons = 0;
-
-    d->ring_ref = gnttab_grant_access(d->be_id, virt_to_mfn((const void *)d->ring), false);
-    if (d->ring_ref < 0) {
-        xtf_error("%s: gnttab_grant_access(ring): %ld", d->name, d->ring_ref);
+    if (!blkfront_connect(d, ring_pages[index]))
         return false;
-    }
-    d->port = evtchn_alloc_unbound(d->be_id);
-    if (d->port < 0 || d->port >= EVENTS_MAX_PORTS) {
-        xtf_failure("%s: EVTCHNOP_alloc_unbound(remote %u): %ld", d->name, d->be_id, d->port);
-        return false;
-    }
-    event_set_handler((evtchn_port_t)d->port, blkif_interrupt, d);
-    evtchn_unmask((evtchn_port_t)d->port);
-
-    do {
-        rc = xenbus_transaction_start(&t);
-        if (!xs_ok(d, "transaction_start", d->fe, rc))
-            return false;
-        if (!xs_ok(d, "write", "ring-ref",
-                   xenbus_printf(t, fe_path(d, "ring-ref"), "%ld", d->ring_ref)) ||
-            !xs_ok(d, "write", "event-channel",
-                   xenbus_printf(t, fe_path(d, "event-channel"), "%ld", d->port)) ||
-            !xs_ok(d, "write", "protocol", xenbus_write(t, fe_path(d, "protocol"), PROTOCOL)) ||
-            !xs_ok(d, "write", "state",
-                   xenbus_printf(t, fe_path(d, "state"), "%d", XenbusStateInitialised))) {
-            xenbus_transaction_end(t, true);
-            return false;
-        }
-        rc = xenbus_transaction_end(t, false);
-    } while (rc == -XEN_EAGAIN && ++tries < 5);
-    if (!xs_ok(d, "transaction_end", d->fe, rc))
-        return false;
-
-    rc = xenbus_wait_for_any(be_path(d, "state"), connected, 3, got, sizeof(got));
-    if (rc < 0)
-        return false;
-    if (rc != 0) {
-        xtf_failure("%s: backend went to state %s instead of 4 (Connected)", d->name, got);
-        return false;
-    }
     printk("%s: connected (ring-ref and port given, backend state 4)\n", d->name);
 
     /* The backend holds the ring now: revoking the grant must be refused. */
-    rc = (int)gnttab_end_access((grant_ref_t)d->ring_ref);
+    rc = gnttab_end_access((grant_ref_t)d->ring_ref);
     if (rc == -XEN_EBUSY) {
         printk("%s: ring grant held by the backend while connected\n", d->name);
     } else {
-        xtf_failure("%s: ring grant %ld not in use while connected (flags %#x): end_access %d",
+        xtf_failure("%s: ring grant %ld not in use while connected (flags %#x): end_access %ld",
                     d->name, d->ring_ref, gnttab_entry_flags((grant_ref_t)d->ring_ref), rc);
         if (!rc)
             d->ring_ref = -1; /* revoked: nothing to end at the close */
     }
     return true;
-}
-
-static void disconnect(struct disk *d)
-{
-    static const char *const closed[] = {"5", "6"};
-    char got[16];
-    long rc;
-
-    if (xs_ok(d, "write", "state",
-              xenbus_printf(XBT_NIL, fe_path(d, "state"), "%d", XenbusStateClosing)) &&
-        xenbus_wait_for_any(be_path(d, "state"), closed, 2, got, sizeof(got)) >= 0 &&
-        xs_ok(d, "write", "state",
-              xenbus_printf(XBT_NIL, fe_path(d, "state"), "%d", XenbusStateClosed)))
-        printk("%s: closed (backend state %s)\n", d->name, got);
-
-    rc = d->ring_ref < 0 ? 0 : gnttab_end_access((grant_ref_t)d->ring_ref);
-    if (rc)
-        xtf_failure("%s: ring grant %ld still in use after close (flags %#x): %ld", d->name,
-                    d->ring_ref, gnttab_entry_flags((grant_ref_t)d->ring_ref), rc);
-    evtchn_mask((evtchn_port_t)d->port);
-    event_set_handler((evtchn_port_t)d->port, NULL, NULL);
-    rc = evtchn_close((evtchn_port_t)d->port);
-    if (rc)
-        xtf_failure("%s: EVTCHNOP_close(%ld): %ld", d->name, d->port, rc);
 }
 
 void test_main(void)
@@ -932,14 +555,6 @@ void test_main(void)
     }
     my_domid = (domid_t)domid;
 
-    rc = evtchn_bind_virq(VIRQ_TIMER, 0);
-    if (rc < 0 || rc >= EVENTS_MAX_PORTS) {
-        xtf_error("bind VIRQ_TIMER: %ld", rc);
-        return;
-    }
-    event_set_handler((evtchn_port_t)rc, timer_handler, NULL);
-    evtchn_unmask((evtchn_port_t)rc);
-
     n = xenbus_directory(XBT_NIL, "device/vbd", list, sizeof(list));
     if (n < 0) {
         xtf_failure("directory device/vbd: %s (no disks given?)", xenbus_strerror(n));
@@ -953,9 +568,9 @@ void test_main(void)
 
     id = list;
     for (int i = 0; i < n; i++, id = xenbus_dir_next(id)) {
-        struct disk *d = &disks[i];
+        struct blkfront *d = &disks[i];
+        char be_state[16];
 
-        snprintf(d->name, sizeof(d->name), "vbd %s", id);
         if (!probe(d, id) || !connect(d, (unsigned int)i))
             continue;
         test_read(d);
@@ -967,7 +582,8 @@ void test_main(void)
             test_bad_requests(d);
         if (!d->events)
             xtf_failure("%s: no event came from the backend", d->name);
-        disconnect(d);
+        if (blkfront_close(d, be_state, sizeof(be_state)))
+            printk("%s: closed (backend state %s)\n", d->name, be_state);
     }
 
     if (gnttab_nr_granted())
