@@ -328,7 +328,7 @@ bool blkfront_connect(struct blkfront *d, void *ring_page)
         xtf_error("%s: gnttab_grant_access(ring): %ld", d->name, d->ring_ref);
         return false;
     }
-    d->port = evtchn_alloc_unbound(d->be_id);
+    d->port = hypercall_evtchn_alloc_unbound(d->be_id);
     if (d->port < 0 || d->port >= EVENTS_MAX_PORTS) {
         xtf_failure("%s: EVTCHNOP_alloc_unbound(remote %u): %ld", d->name, d->be_id, d->port);
         return false;

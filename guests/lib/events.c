@@ -26,14 +26,6 @@ long evtchn_close(evtchn_port_t port)
     return hypercall_event_channel_op(EVTCHNOP_close, &c);
 }
 
-long evtchn_alloc_unbound(domid_t remote)
-{
-    struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = remote};
-    long rc = hypercall_event_channel_op(EVTCHNOP_alloc_unbound, &a);
-
-    return rc ? rc : (long)a.port;
-}
-
 long evtchn_unmask(evtchn_port_t port)
 {
     struct evtchn_unmask u = {.port = port};

@@ -25,8 +25,6 @@ typedef void (*event_handler_t)(evtchn_port_t port, void *ctx);
 /* EVTCHNOP_bind_virq: returns the port (> 0) or -XEN_Exxx. */
 long evtchn_bind_virq(unsigned int virq, unsigned int vcpu);
 long evtchn_close(evtchn_port_t port);
-/* EVTCHNOP_alloc_unbound in our own table for `remote` to bind: the port (> 0) or -XEN_Exxx. */
-long evtchn_alloc_unbound(domid_t remote);
 /* EVTCHNOP_unmask: the hypervisor re-raises an event that came in while masked. */
 long evtchn_unmask(evtchn_port_t port);
 /* Set the port's mask bit in shared_info (no hypercall needed). */

@@ -158,6 +158,15 @@ static inline long hypercall_evtchn_send(evtchn_port_t port)
     return hypercall_event_channel_op(EVTCHNOP_send, &s);
 }
 
+/* EVTCHNOP_alloc_unbound in our own table, for `remote` to bind: the port (> 0) or -XEN_Exxx. */
+static inline long hypercall_evtchn_alloc_unbound(domid_t remote)
+{
+    struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = remote};
+    long rc = hypercall_event_channel_op(EVTCHNOP_alloc_unbound, &a);
+
+    return rc ? rc : (long)a.port;
+}
+
 static inline long hypercall_mmuext_one(unsigned int cmd, unsigned long arg1)
 {
     struct mmuext_op op = {.cmd = cmd, .arg1.mfn = arg1};
