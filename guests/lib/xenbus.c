@@ -190,6 +190,10 @@ static void message_done(void)
  */
 static void pump(void)
 {
+    /* A daemon that advertises it says why it gave up on the ring (xs_wire.h). */
+    if (!broken && (READ_ONCE(intf->server_features) & XENSTORE_SERVER_FEATURE_ERROR) &&
+        READ_ONCE(intf->error))
+        xenbus_set_broken("the daemon closed the ring with error %u", READ_ONCE(intf->error));
     while (!broken && !in.complete) {
         XENSTORE_RING_IDX cons = READ_ONCE(intf->rsp_cons);
         XENSTORE_RING_IDX prod = READ_ONCE(intf->rsp_prod);

@@ -20,7 +20,8 @@
  * ("xenbus: ...") and returns -XEN_ETIME. A reply that breaks the protocol
  * (wrong req_id or type, a length over XENSTORE_PAYLOAD_MAX, indices more
  * than a ring apart) is a FAILURE too, and the connection is then treated
- * as broken (-XEN_EIO from then on).
+ * as broken (-XEN_EIO from then on); so is a ring whose `error` field the
+ * daemon set (when it advertises XENSTORE_SERVER_FEATURE_ERROR).
  *
  * Return values: >= 0 on success (a length or a count where stated),
  * otherwise a negative code. An XS_ERROR reply becomes -XEN_E<name> for the
