@@ -11,7 +11,8 @@
  * - errors by name: writing under /local/domain/0 (not ours) is EACCES,
  *   reading a missing node is ENOENT;
  * - a watch fires once as soon as it is set, then for a write below it, not
- *   for a write elsewhere, and no more once it is removed;
+ *   for a write elsewhere, and no more once it is removed; one set by a
+ *   relative path names relative paths in its events;
  * - a transaction's write is seen inside it and not outside until it
  *   commits; a watch fires at the commit, not at the write; an aborted
  *   transaction leaves nothing behind.
@@ -270,6 +271,14 @@ static void test_watches(void)
           check_no_event("tok-w", "unwatch");
     if (ok)
         printk("watch silent for other paths and after unwatch\n");
+
+    /* A watch set by relative path reports relative paths, as xenstored does. */
+    if (check_ok("watch", "data/rel", xenbus_watch("data/rel", "tok-r")) &&
+        check_event("tok-r", "data/rel", "setting it") &&
+        check_ok("write", "data/rel/x", xenbus_write(XBT_NIL, "data/rel/x", "1")) &&
+        check_event("tok-r", "data/rel/x", "a write below it") &&
+        check_ok("unwatch", "data/rel", xenbus_unwatch("data/rel", "tok-r")))
+        printk("relative watch: events name relative paths\n");
     if (xenbus_watch_events_lost())
         xtf_error("%u watch events lost (client queue full)", xenbus_watch_events_lost());
 }
