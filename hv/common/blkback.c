@@ -297,6 +297,17 @@ long blkback_add_disk(struct domain *d, const char *vdev, const struct blk_image
     return devid;
 }
 
+void blkback_port_closed(struct domain *d, evtchn_port_t port)
+{
+    for (unsigned int i = 0; i < HV_MAX_VBDS; i++) {
+        struct vbd *b = &vbds[i];
+        if (b->in_use && b->connected && b->domid == d->domid && b->port == port) {
+            disconnect(b, "frontend closed its event channel");
+            set_be_state(b, XenbusStateClosing);
+        }
+    }
+}
+
 void blkback_domain_destroy(struct domain *d)
 {
     for (unsigned int i = 0; i < HV_MAX_VBDS; i++) {

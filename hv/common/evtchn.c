@@ -315,6 +315,13 @@ static long evtchn_close(struct domain *d, evtchn_port_t port)
             t->virq_to_port[c->virq] = 0;
         break;
     }
+    case ECS_INTERDOMAIN:
+        /* A block device connected on this port must not outlive it (the number is reused). */
+        if (c->backend == EVB_BLKIF) {
+            c->backend = EVB_NONE; /* disconnect's unbind is then a no-op */
+            blkback_port_closed(d, port);
+        }
+        break;
     default:
         break;
     }

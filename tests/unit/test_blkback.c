@@ -425,6 +425,33 @@ static void test_guest_closes_port_then_domain_dies(void **state)
     td_put(v, S, &c, sizeof(c));
     assert_int_equal(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_close, S, 0), 0);
     assert_false(evtchn_backend_bound(d, port, EVB_BLKIF));
+    /* The device let go at once: a second disk may get the same port number. */
+    node_is(BE "/state", "5");
+    assert_int_equal(gnttab_nr_held(d), 0);
+    static uint8_t other[8 * 512];
+    struct blk_image img = {.data = other, .size = sizeof(other)};
+    assert_int_equal(blkback_add_disk(d, "xvdb", &img), 51728);
+    struct evtchn_alloc_unbound a = {.dom = DOMID_SELF, .remote_dom = 0};
+    td_put(v, S, &a, sizeof(a));
+    assert_int_equal(hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, S, 0), 0);
+    td_get(v, &a, S, sizeof(a));
+    assert_int_equal(a.port, port);
+    memset(ring(), 0, 4096);
+    req_prod = 0;
+    char val[16];
+    snprintf(val, sizeof(val), "%u", port);
+    assert_int_equal(xs_write("/local/domain/1/device/vbd/51728/ring-ref", "8"), 0);
+    assert_int_equal(xs_write("/local/domain/1/device/vbd/51728/event-channel", val), 0);
+    assert_int_equal(xs_write("/local/domain/1/device/vbd/51728/state", "3"), 0);
+    node_is("/local/domain/0/backend/vbd/1/51728/state", "4");
+    grant(DATA_REF, DATA_VA, false);
+    struct blkif_request_segment s = {DATA_REF, 0, 0};
+    memset(other, 0x42, 512);
+    assert_int_equal(one(BLKIF_OP_READ, 0, 1, &s), BLKIF_RSP_OKAY);
+    assert_int_equal(*(uint8_t *)td_ptr(v, DATA_VA), 0x42); /* xvdb's data, not xvda's */
+    /* xvda closing now must not touch xvdb's port. */
+    assert_int_equal(xs_write(FE "/state", "6"), 0);
+    assert_true(evtchn_backend_bound(d, port, EVB_BLKIF));
     /* The guest scribbles over the ring grant while it is held: release must still balance. */
     gt[RING_REF].flags = 0;
     gt[RING_REF].frame = 0;

@@ -34,6 +34,14 @@ long blkback_add_disk(struct domain *d, const char *vdev, const struct blk_image
 /* The frontend notified the device's event channel: serve every request on its ring. */
 void blkback_notify(struct domain *d, evtchn_port_t port);
 
+/*
+ * The guest closed a port a device was connected on (evtchn.c tells us
+ * before the port is freed): that device lets go of its ring and goes to
+ * Closing, so a later device that gets the same port number is not mixed
+ * up with it.
+ */
+void blkback_port_closed(struct domain *d, evtchn_port_t port);
+
 /* The domain is going away: disconnect its devices and release their grants. */
 void blkback_domain_destroy(struct domain *d);
 
