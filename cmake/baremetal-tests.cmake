@@ -27,25 +27,15 @@ if(TARGET hvsim-hv AND TARGET hvsim)
       set_tests_properties(differential/${name} PROPERTIES TIMEOUT 600)
     endif()
   endforeach()
-  # Boot modules travel as GRUB modules naming their domain (bootmod=NAME).
-  add_test(NAME differential/harness-modules
-    COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
-      --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv>
-      ${CMAKE_SOURCE_DIR}/scenarios/harness/modules.scn)
-  set_tests_properties(differential/harness-modules PROPERTIES LABELS "baremetal;differential"
-    TIMEOUT 120)
-  # Disk images travel as GRUB modules too (disk=NAME vdev=... access=...), served by the
-  # same block backend and xenstore in the core.
-  add_test(NAME differential/harness-xenstore
-    COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
-      --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv>
-      ${CMAKE_SOURCE_DIR}/scenarios/harness/xenstore.scn)
-  set_tests_properties(differential/harness-xenstore PROPERTIES
-    LABELS "baremetal;differential" TIMEOUT 120)
-  add_test(NAME differential/harness-disk
-    COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
-      --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv>
-      ${CMAKE_SOURCE_DIR}/scenarios/harness/disk.scn)
-  set_tests_properties(differential/harness-disk PROPERTIES LABELS "baremetal;differential"
-    TIMEOUT 120)
+  # The harness examples that boot: boot modules travel as GRUB modules naming their domain
+  # (bootmod=NAME), disk images too (disk=NAME vdev=... access=...), served by the same block
+  # backend and xenstore daemon in the core.
+  foreach(name modules xenstore disk)
+    add_test(NAME differential/harness-${name}
+      COMMAND ${CMAKE_SOURCE_DIR}/tests/differential.sh --build ${CMAKE_BINARY_DIR}
+        --hvsim $<TARGET_FILE:hvsim> --kernel $<TARGET_FILE:hvsim-hv>
+        ${CMAKE_SOURCE_DIR}/scenarios/harness/${name}.scn)
+    set_tests_properties(differential/harness-${name} PROPERTIES
+      LABELS "baremetal;differential" TIMEOUT 120)
+  endforeach()
 endif()
