@@ -34,7 +34,7 @@ fuzz-smoke: fuzz-build
 fuzz-seeds: deps
 	mkdir -p $(FUZZ_OUT) fuzz/corpus/hypercall fuzz/corpus/elf
 	clang -std=c11 -g -Wall -Wextra -Ihv/include -Itests/unit/support fuzz/mkseeds.c \
-		fuzz/mkseeds_hc.c tests/unit/support/test_image.c -o $(FUZZ_OUT)/mkseeds
+		fuzz/mkseeds_hc.c fuzz/mkseeds_dev.c tests/unit/support/test_image.c -o $(FUZZ_OUT)/mkseeds
 	$(FUZZ_OUT)/mkseeds fuzz/corpus $(wildcard $(BUILD)/guests/hello.elf \
 		$(BUILD)/guests/hypercalls.elf $(BUILD)/guests/memory.elf $(BUILD)/guests/traps.elf \
 		$(BUILD)/guests/rdtsc.elf)

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "hv/arch.h"
 #include "hv/builder.h"
@@ -48,6 +50,35 @@ static void *zalloc_aligned(size_t n)
     return p;
 }
 
+/* fd's first `bytes` mapped with `prot`, an inaccessible page on each side (as ASan's redzones). */
+static uint8_t *map_guarded(int fd, size_t bytes, int prot)
+{
+    uint8_t *p = mmap(NULL, bytes + 2 * PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED ||
+        mmap(p + PAGE_SIZE, bytes, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+        fz_die("cannot map %zu bytes", bytes);
+    return p + PAGE_SIZE;
+}
+
+/* Zeroed memory mapped twice, writable (*rw) and read-only (*ro). */
+static void map_twice(size_t bytes, uint8_t **rw, const uint8_t **ro)
+{
+    int fd = memfd_create("hvsim-fuzz", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, (off_t)bytes))
+        fz_die("cannot create %zu bytes of shared memory", bytes);
+    *rw = map_guarded(fd, bytes, PROT_READ | PROT_WRITE);
+    *ro = map_guarded(fd, bytes, PROT_READ);
+    close(fd);
+}
+
+static void unmap_twice(void *rw, const void *ro, size_t bytes)
+{
+    if (!rw)
+        return;
+    munmap((uint8_t *)rw - PAGE_SIZE, bytes + 2 * PAGE_SIZE);
+    munmap((uint8_t *)ro - PAGE_SIZE, bytes + 2 * PAGE_SIZE);
+}
+
 void fz_core_reset(void)
 {
     /* Frame 0 stays the hypervisor's, as on the simulator and bare metal: MFN 0 means "none". */
@@ -57,15 +88,19 @@ void fz_core_reset(void)
 
 void fz_machine_init(uint64_t nr_frames)
 {
-    free(fz.ram);
-    free(fz.meta);
+    unmap_twice(fz.ram, fz.ram_ro, fz.nr_frames * PAGE_SIZE);
+    unmap_twice(fz.meta, fz.meta_ro, fz.meta_bytes);
     free(fz.touched);
     free(fz.touch_at);
     memset(&fz, 0, sizeof(fz));
     find_libc();
     fz.nr_frames = nr_frames;
-    fz.ram = zalloc_aligned(nr_frames * PAGE_SIZE);
-    fz.meta = zalloc_aligned(mm_meta_bytes(nr_frames));
+    uint8_t *rw;
+    map_twice(nr_frames * PAGE_SIZE, &rw, &fz.ram_ro);
+    fz.ram = rw;
+    fz.meta_bytes = (mm_meta_bytes(nr_frames) + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+    map_twice(fz.meta_bytes, &rw, &fz.meta_ro);
+    fz.meta = rw;
     fz.touched = zalloc_aligned(nr_frames);
     fz.touch_at = zalloc_aligned(nr_frames * sizeof(*fz.touch_at));
     fz.tsc = 1000000;
@@ -96,9 +131,10 @@ void *arch_mfn_to_virt(mfn_t mfn)
         fz_die("arch_mfn_to_virt(0x%llx) beyond the machine's 0x%llx frames", (unsigned long long)m,
                (unsigned long long)fz.nr_frames);
     if (fz.track) {
-        if (fz.on_touch)
-            fz.on_touch(m);
+        bool ro = fz.on_touch && fz.on_touch(m);
         fz_touch(m);
+        if (ro)
+            return (void *)(fz.ram_ro + m * PAGE_SIZE); /* (a write through it faults) */
     }
     return fz.ram + m * PAGE_SIZE;
 }

@@ -21,6 +21,16 @@
 struct fz_machine {
     uint8_t *ram; /* nr_frames * 4096 bytes, 4 KiB aligned */
     void *meta;   /* mm_meta_bytes(nr_frames) */
+    /*
+     * The same RAM and metadata mapped a second time, read-only: a write
+     * through these addresses faults. A target hands them out where a write
+     * would be a bug (see on_touch), so the hardware checks what it would
+     * otherwise compare afterwards. Both mappings have an inaccessible page
+     * on each side.
+     */
+    const uint8_t *ram_ro;
+    const uint8_t *meta_ro;
+    size_t meta_bytes; /* mm_meta_bytes(nr_frames), whole pages */
     uint64_t nr_frames;
     uint64_t tsc;
 
@@ -36,7 +46,11 @@ struct fz_machine {
     uint64_t con_out_bytes;
 
     /* Target callbacks; NULL means "nothing to check". */
-    void (*on_touch)(uint64_t mfn); /* every arch_mfn_to_virt while tracking, before marking */
+    /*
+     * Every arch_mfn_to_virt while tracking, before marking: returns true
+     * if the core must get the frame's read-only mapping.
+     */
+    bool (*on_touch)(uint64_t mfn);
     void (*on_trace)(const struct trace_rec *r);
     void (*on_deschedule)(struct vcpu *v);
     void (*on_kick)(struct vcpu *v);

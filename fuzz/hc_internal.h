@@ -27,6 +27,11 @@ struct hc_state {
      */
     struct page_info *ft_base;
     uint64_t *m2p_base;
+    /* The live frame table and M2P through their writable and read-only mappings. */
+    struct page_info *ft_rw;
+    uint64_t *m2p_rw;
+    struct page_info *ft_ro;
+    uint64_t *m2p_ro;
     uint32_t *ft_dirty;
     uint8_t *ft_dirty_map;
     size_t nr_ft_dirty;
@@ -91,6 +96,13 @@ void hc_rebase(int i);
 extern unsigned hc_refresh_policy;
 /* The index of hc_doms whose domain is d (aborts for another domain). */
 int hc_dom_index(const struct domain *d);
+
+/*
+ * The core's frame table and M2P (hv_mem) through the writable mapping (true:
+ * memory-management steps, the restore) or the read-only one (every other
+ * step: a write faults, see hc_catch_ro_writes).
+ */
+void hc_frame_table_writable(bool rw);
 
 /* mm_check_invariants of the uninstrumented copy of mm.c, on the live frame table. */
 int hc_check_invariants(char *why, size_t whylen);

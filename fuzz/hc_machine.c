@@ -1,9 +1,13 @@
 /* The hypercall target's machine (see hc_machine.h): its domains, the snapshot and restoring it. */
+#define _GNU_SOURCE /* memfd_create */
 #include "hc_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "fuzz_arch.h"
 #include "hv/builder.h"
@@ -276,6 +280,59 @@ void hc_changed_outside_step(int di)
     hcs.dom[di].stale = true;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * The xenstore daemon's own state: its tree, connections, watches and
+ * transactions live in static variables of hv/common/xenstore.c and
+ * xs_*.c, which fuzz/build.sh gathers in a section of their own,
+ * hc_xs_state, page-aligned. After the snapshot that section maps a copy
+ * of itself privately and read-only: the first write of an input faults
+ * (hc_xs_state_fault, from the SIGSEGV handler), which makes it writable
+ * and marks it dirty; each page written is then the process's own copy,
+ * and the restore drops those copies (MADV_DONTNEED), which brings back the
+ * snapshot's pages. Inputs that never reach xenstore pay nothing.
+ */
+extern char __start_hc_xs_state[] __attribute__((weak));
+extern char __stop_hc_xs_state[] __attribute__((weak));
+static bool xs_dirty;
+
+static void xs_state_init(void)
+{
+    uint8_t *lo = (uint8_t *)__start_hc_xs_state;
+    size_t len = (size_t)(__stop_hc_xs_state - __start_hc_xs_state);
+    if (!lo || !len)
+        return; /* (a build without the section: gcc's coverage replay) */
+    if (((uintptr_t)lo | len) & (PAGE_SIZE - 1))
+        fz_die("the xenstore state section is not whole pages (%p, %zu bytes)", (void *)lo, len);
+    int fd = memfd_create("hvsim-fuzz-xs", MFD_CLOEXEC);
+    /* (The system call itself: ASan's write() would object to the redzones in the section.) */
+    if (fd < 0 || syscall(SYS_write, fd, lo, len) != (long)len ||
+        mmap(lo, len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED)
+        fz_die("cannot map the xenstore state copy-on-write");
+    close(fd);
+}
+
+bool hc_xs_state_fault(uintptr_t a)
+{
+    uintptr_t lo = (uintptr_t)__start_hc_xs_state, hi = (uintptr_t)__stop_hc_xs_state;
+    if (!lo || a < lo || a >= hi || xs_dirty)
+        return false;
+    if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE))
+        return false;
+    xs_dirty = true;
+    return true;
+}
+
+static void xs_state_restore(void)
+{
+    if (!xs_dirty)
+        return;
+    void *lo = __start_hc_xs_state;
+    size_t len = (size_t)(__stop_hc_xs_state - __start_hc_xs_state);
+    if (madvise(lo, len, MADV_DONTNEED) || mprotect(lo, len, PROT_READ))
+        fz_die("cannot put the xenstore state back");
+    xs_dirty = false;
+}
+
 static bool time_policy_changed;
 unsigned hc_refresh_policy; /* TIME_REFRESH_XEN */
 
@@ -287,9 +344,15 @@ void hc_time_policy(unsigned policy, uint64_t period_ns)
     time_policy_changed = true;
 }
 
+void hc_frame_table_writable(bool rw)
+{
+    hv_mem.frame_table = rw ? hcs.ft_rw : hcs.ft_ro;
+    hv_mem.m2p = rw ? hcs.m2p_rw : hcs.m2p_ro;
+}
+
 void hc_start_exhausted(void)
 {
-    fz_memcpy(hv_mem.frame_table, hcs.snap_ft_exhausted, hcs.ft_bytes);
+    fz_memcpy(hcs.ft_rw, hcs.snap_ft_exhausted, hcs.ft_bytes);
     fz_memcpy(hcs.ft_base, hcs.snap_ft_exhausted, hcs.ft_bytes);
     hv_mem.free_frames = hcs.snap_free_exhausted;
     hcs.free_frames_expected = hcs.snap_free_exhausted;
@@ -304,15 +367,15 @@ void hc_start_exhausted(void)
 static void restore_frame_table(bool all)
 {
     if (all || hcs.ft_all_dirty) {
-        fz_memcpy(hv_mem.frame_table, hcs.snap_ft, hcs.ft_bytes);
+        fz_memcpy(hcs.ft_rw, hcs.snap_ft, hcs.ft_bytes);
         fz_memcpy(hcs.ft_base, hcs.snap_ft, hcs.ft_bytes);
-        fz_memcpy(hv_mem.m2p, hcs.snap_m2p, hcs.m2p_bytes);
+        fz_memcpy(hcs.m2p_rw, hcs.snap_m2p, hcs.m2p_bytes);
         fz_memcpy(hcs.m2p_base, hcs.snap_m2p, hcs.m2p_bytes);
     } else {
         for (size_t i = 0; i < hcs.nr_ft_dirty; i++) {
             uint32_t m = hcs.ft_dirty[i];
-            hv_mem.frame_table[m] = hcs.ft_base[m] = hcs.snap_ft[m];
-            hv_mem.m2p[m] = hcs.m2p_base[m] = hcs.snap_m2p[m];
+            hcs.ft_rw[m] = hcs.ft_base[m] = hcs.snap_ft[m];
+            hcs.m2p_rw[m] = hcs.m2p_base[m] = hcs.snap_m2p[m];
         }
     }
     for (size_t i = 0; i < hcs.nr_ft_dirty; i++)
@@ -368,6 +431,7 @@ void hc_restore(bool all)
     }
     restore_frame_table(all);
     hv_mem = hcs.snap_mem;
+    hc_frame_table_writable(false);
     hcs.free_frames_expected = hcs.snap_mem.free_frames;
     /* The core's clock state (its next periodic refresh) moves only when time did. */
     bool policy = time_policy_changed;
@@ -380,6 +444,7 @@ void hc_restore(bool all)
         time_init();
     }
     hv.current = hcs.snap_hv.current;
+    xs_state_restore();
     fz.con_in = NULL;
     fz.con_in_len = 0;
     hc_step_reset(all);
@@ -437,6 +502,7 @@ static void build(struct hc_dom *hd, const char *name, uint64_t kb, unsigned int
     free(img);
     hd->nr_pages = kb / 4;
     hd->shinfo_mfn = mfn_x(hd->d->shared_info_mfn);
+    hd->store_mfn = mfn_x(hd->d->store_mfn);
     hd->base_mfn = ~0ULL;
     for (uint64_t m = 0; m < HC_NR_FRAMES; m++)
         if (hv_mem.frame_table[m].owner == hd->d->domid && hv_mem.m2p[m] == 0)
@@ -498,6 +564,11 @@ void hc_machine_init(void)
     fz_memcpy(hcs.snap_m2p, hv_mem.m2p, hcs.m2p_bytes);
     hcs.snap_mem = hv_mem;
     hcs.snap_hv = hv;
+    /* (mm_init laid the frame table and the M2P out in fz.meta; the same offsets read-only.) */
+    hcs.ft_rw = hv_mem.frame_table;
+    hcs.m2p_rw = hv_mem.m2p;
+    hcs.ft_ro = (struct page_info *)(fz.meta_ro + ((uint8_t *)hcs.ft_rw - (uint8_t *)fz.meta));
+    hcs.m2p_ro = (uint64_t *)(fz.meta_ro + ((uint8_t *)hcs.m2p_rw - (uint8_t *)fz.meta));
     /* The exhausted variant, made by the core itself once. */
     mm_reserve_range(0, HC_NR_FRAMES);
     hcs.snap_ft_exhausted = xalloc(hcs.ft_bytes);
@@ -520,6 +591,7 @@ void hc_machine_init(void)
     if (!hc_ring_buf)
         fz_die("out of memory");
 
+    xs_state_init();
     hc_step_init();
     fz_touched_clear();
     hc_trace_steps = getenv("FUZZ_TRACE") != NULL;

@@ -26,6 +26,7 @@ struct hc_dom {
     uint64_t base_mfn; /* MFN of PFN 0: the builder gives a domain one run of frames */
     uint64_t nr_pages;
     uint64_t shinfo_mfn;
+    uint64_t store_mfn; /* its xenstore ring */
 };
 extern struct hc_dom hc_doms[HC_NR_DOMS];
 
@@ -56,6 +57,8 @@ void hc_full_check(void);
                           /* SCHEDOP_poll */
 #define HC_STEP_SWITCH 4u /* the machine switches the CPU to the actor's vCPU: the runstate of */
                           /* the vCPU that leaves it may change too (hv_entry_schedule) */
+#define HC_STEP_GNTTAB 8u /* may grow the actor's grant table: frames allocated for it */
+                          /* (grant_table_op) */
 void hc_begin_step(int actor, const char *what, unsigned flags);
 /* Which of the HC_STEP_* a hypercall with first argument a0 needs (a multicall: all). */
 unsigned hc_hypercall_flags(uint64_t nr, uint64_t a0);
@@ -114,6 +117,17 @@ uint64_t hc_translate(struct vcpu *v, uint64_t va, int access, uint64_t *maddr);
  * and the core could write past it unseen.
  */
 extern char *hc_ring_buf;
+/* console_ring_consume's answer is one it may give (or abort). */
+void hc_check_ring_result(const struct domain *d, int n, const char *why);
+
+/*
+ * Report writes through the read-only mappings as oracle failures (a
+ * SIGSEGV handler, chained to the one it replaces). Called at the first
+ * input, after libFuzzer installed its own handlers.
+ */
+void hc_catch_ro_writes(void);
+/* A write to the xenstore daemon's state faulted: the first of this input (true) is let through. */
+bool hc_xs_state_fault(uintptr_t addr);
 
 /* FUZZ_TRACE=1: print each step and its result (for reading a crash input). */
 extern bool hc_trace_steps;

@@ -47,7 +47,8 @@ enum {
     W_SWITCH = 16, /* a context switch (the machine) */
     W_TIME = 32,   /* time passing (the machine) */
     W_UPCALL = 64, /* an upcall delivered to d1 before its step */
-    W_LATER = 128  /* a step of d1 after its first */
+    W_LATER = 128, /* a step of d1 after its first */
+    W_GNTTAB = 256 /* a grant_table_op of d1 that grew its table */
 };
 
 static struct domain *dom(int i)
@@ -284,6 +285,23 @@ static void upcall_unmasked(int a)
     vcpu_info_of(&dom(a)->vcpus[0])->evtchn_upcall_mask = 0;
 }
 
+static void gnttab_held(int a)
+{
+    dom(a)->gnttab.nr_held++; /* a hold nobody took, or one never released */
+}
+
+static void gnttab_frame(int a)
+{
+    struct page_info *pg = mfn_to_page(dom(a)->gnttab.frames[0]);
+    pg->type = PGT_l1; /* a table frame the step just added, typed as a page table */
+    pg->type_count = 1;
+}
+
+static void gnttab_free(int a)
+{
+    hv_mem.free_frames--; /* one more frame taken than the table holds */
+}
+
 static const struct plant plants[] = {
     {"foreign-frame", W_OTHER, write_foreign},
     {"foreign-frame-mm", W_MM, write_foreign},
@@ -324,6 +342,9 @@ static const struct plant plants[] = {
     {"poll-pending", W_OTHER, poll_pending},
     {"runstate-sum", W_ANY, runstate_sum},
     {"upcall-unmasked", W_UPCALL, upcall_unmasked},
+    {"gnttab-held", W_ANY, gnttab_held},
+    {"gnttab-frame", W_GNTTAB, gnttab_frame},
+    {"gnttab-free", W_GNTTAB, gnttab_free},
 };
 
 static const struct plant *chosen;
@@ -364,6 +385,9 @@ void hc_plant_in_step(int actor, unsigned flags, const char *what)
             return;
     } else if (w == W_TIME) {
         if (actor >= 0 || strcmp(what, "time"))
+            return;
+    } else if (w == W_GNTTAB) {
+        if (actor != 0 || strcmp(what, "grant_table_op") || !dom(0)->gnttab.nr_frames)
             return;
     } else {
         if (actor == 0 && d1_steps++ == 0 && w == W_LATER)

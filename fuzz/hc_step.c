@@ -1,10 +1,13 @@
 /* The checks around one step of the hypercall target: hooks from the fake machine and the oracles.
  */
+#define _GNU_SOURCE /* SA_ONSTACK */
 #include "hc_internal.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz_arch.h"
 #include "hv/arch.h"
@@ -98,9 +101,10 @@ static struct {
     uint16_t actor_dom;
     unsigned flags; /* HC_STEP_* */
     const char *what;
-    struct vcpu *prev; /* a context switch: the vCPU that was on the CPU */
-    int vcpu;          /* the actor's vCPU that runs (its first runnable one), or -1 */
-    unsigned mine;     /* the domains the step may change (a bit each) */
+    struct vcpu *prev;   /* a context switch: the vCPU that was on the CPU */
+    int vcpu;            /* the actor's vCPU that runs (its first runnable one), or -1 */
+    unsigned mine;       /* the domains the step may change (a bit each) */
+    uint32_t gnt_before; /* the actor's grant-table frames before the step */
     /* Memory-management steps: frames compared after the step, and the actor's data frames. */
     uint32_t frames[HC_NR_FRAMES];
     int16_t pre[HC_NR_FRAMES]; /* pool slot or NO_PRE */
@@ -124,28 +128,17 @@ static struct {
 static struct {
     uint32_t from, last; /* NONE: none */
 } others[HC_NR_DOMS];
-/* First step since the frame table and M2P, and each domain's cold state, were verified. */
-static uint32_t ft_from, cold_from[HC_NR_DOMS];
+/* First step since each domain's cold state was verified. */
+static uint32_t cold_from[HC_NR_DOMS];
 
-/*
- * Frames reached by steps that may not change them (not memory
- * management): compared before the next memory-management step, before
- * their owner's guest or a step of their owner may write them, and at the
- * end of the input. Their content before is the snapshot's (NO_PRE) or a
- * copy in the pool.
- */
-#define NOT_PENDING (-2)
 #define NO_PRE (-1)
-static int16_t pend_pre[HC_NR_FRAMES];
-static uint32_t pend_first[HC_NR_FRAMES], pend_last[HC_NR_FRAMES];
-static uint32_t pend_list[HC_NR_FRAMES];
-static unsigned pend_n;
 
 /* Pre-images: each slot is taken at a frame's first touch in a step, so the budget bounds them. */
 #define POOL_SLOTS (BUDGET_TOUCHES + 1)
 static uint8_t *pool;
 static unsigned nr_pool;
 static uint32_t *stamp; /* per frame: the step that last reached it (epoch) */
+static uint8_t *ro_now; /* per frame: that step got the read-only mapping */
 static uint32_t epoch;
 static unsigned long budget_touches, budget_hypercalls;
 
@@ -183,28 +176,6 @@ static int16_t take_pre_image(uint64_t mfn, const struct page_info *pg)
     return pre;
 }
 
-/* A pending frame must still be what it was; it stops being pending. */
-static void settle(uint64_t mfn)
-{
-    int16_t pre = pend_pre[mfn];
-    pend_pre[mfn] = NOT_PENDING;
-    if (!fz_memcmp(hc_frame(fz.ram, mfn), pre_image(pre, mfn), PAGE_SIZE))
-        return;
-    char b[256];
-    const struct page_info *pg = &hcs.ft_base[mfn];
-    fz_die("%s wrote frame 0x%llx (owner 0x%x, %s), which none of them may change",
-           blame(b, sizeof(b), pend_first[mfn], pend_last[mfn]), (unsigned long long)mfn, pg->owner,
-           is_pt(pg) ? "a page table" : "not the actor's");
-}
-
-static void settle_all(void)
-{
-    for (unsigned i = 0; i < pend_n; i++)
-        if (pend_pre[pend_list[i]] != NOT_PENDING)
-            settle(pend_list[i]);
-    pend_n = 0;
-}
-
 static void verify_cold(int i);
 
 static bool si_mapped[HC_NR_DOMS]; /* this step reached the domain's shared_info by a mapping */
@@ -223,60 +194,88 @@ static void shinfo_written(uint64_t mfn)
 
 void hc_guest_writes(uint64_t mfn)
 {
-    if (pend_pre[mfn] != NOT_PENDING)
-        settle(mfn); /* what the steps did to it, before its guest changes it */
     hcs.modified[mfn] = 1;
     fz_touch(mfn);
     shinfo_written(mfn);
 }
 
 /*
- * First time a step reaches a frame. The actor's data frames may change;
- * anything else (foreign frames, page tables) is compared with its content
- * from before: after the step if it is a memory-management step (a change
- * to the actor's page tables is then allowed, and a reason to check the
- * invariants), later otherwise (it may not change at all).
+ * First time a step reaches a frame. The actor's data frames may change. In
+ * a memory-management step anything else (foreign frames, page tables) is
+ * compared after the step with its content from before (a change to the
+ * actor's page tables is then allowed, and a reason to check the
+ * invariants). In any other step it may not change at all: the core gets
+ * the frame's read-only mapping, and a write faults (see on_segv). Returns
+ * whether the mapping is read-only.
  */
-static void first_touch(uint64_t mfn)
+static void save_refs(int i);
+static void ev_before(int i);
+
+/*
+ * The xenstore daemon in the core serves every domain's ring in any step
+ * that runs it (a request can fire another domain's watch): it writes that
+ * domain's store ring and sends on its store port. When a step reaches the
+ * store ring of a domain it may not change, that domain is first compared
+ * with its baseline (nothing so far in this step or since it was last
+ * checked changed it), then checked after the step as the actor is.
+ */
+static void promote(int i)
+{
+    if (st.mine >> i & 1)
+        return;
+    if (others[i].from == NONE)
+        others[i].from = cur;
+    others[i].last = cur;
+    hc_verify_unchanged(i);
+    save_refs(i);
+    ev_before(i);
+    st.mine |= 1u << i;
+}
+
+static bool first_touch(uint64_t mfn)
 {
     const struct page_info *pg = &hv_mem.frame_table[mfn];
+    for (int i = 0; i < HC_NR_DOMS; i++)
+        if (mfn == hc_doms[i].store_mfn && pg->owner == hc_doms[i].d->domid && !is_pt(pg) &&
+            hc_doms[i].d->domid != st.actor_dom) {
+            promote(i);
+            hcs.modified[mfn] = 1;
+            return false;
+        }
+    if ((st.flags & HC_STEP_GNTTAB) && hcs.ft_base[mfn].owner == DOMID_FREE &&
+        pg->owner != DOMID_FREE) {
+        /* Allocated in this step (mm_alloc_frame zeroes it): checked with the frame table. */
+        hcs.modified[mfn] = 1;
+        return false;
+    }
     if (pg->owner == st.actor_dom && !is_pt(pg)) {
-        if (pend_pre[mfn] != NOT_PENDING)
-            settle(mfn); /* reached by others before: the actor may write it now */
         if (pg->flags & PGF_xen_heap)
             shinfo_written(mfn); /* (MMUEXT_CLEAR_PAGE, an mmu_update of a data frame) */
         hcs.modified[mfn] = 1;
         if (st.flags & HC_STEP_MM)
             st.own[st.nr_own++] = (uint32_t)mfn; /* it may become a page table */
-        return;
+        return false;
     }
-    if (!(st.flags & HC_STEP_MM)) {
-        if (pend_pre[mfn] == NOT_PENDING) {
-            pend_pre[mfn] = take_pre_image(mfn, pg);
-            pend_first[mfn] = cur;
-            pend_list[pend_n++] = (uint32_t)mfn;
-        }
-        pend_last[mfn] = cur;
-        return;
-    }
-    /* (No frame is pending here: the step started by comparing them all.) */
+    if (!(st.flags & HC_STEP_MM))
+        return true;
     st.frames[st.nr_frames] = (uint32_t)mfn;
     st.pre[st.nr_frames++] = take_pre_image(mfn, pg);
+    return false;
 }
 
-static void on_touch(uint64_t mfn)
+static bool on_touch(uint64_t mfn)
 {
     if (!st.active) {
         /* The core outside a step (the target's own calls): the frame may be written. */
         hc_guest_writes(mfn);
-        return;
+        return false;
     }
     if (++budget_touches > BUDGET_TOUCHES)
         longjmp(hc_budget_jmp, 1);
     if (stamp[mfn] == epoch)
-        return;
+        return ro_now[mfn];
     stamp[mfn] = epoch;
-    first_touch(mfn);
+    return ro_now[mfn] = first_touch(mfn);
 }
 
 bool hc_fingerprint;
@@ -303,14 +302,25 @@ unsigned hc_hypercall_flags(uint64_t nr, uint64_t a0)
         return HC_STEP_COLD;
     case __HYPERVISOR_sched_op:
         return a0 == SCHEDOP_poll ? HC_STEP_COLD : 0;
-    case __HYPERVISOR_multicall:
-        return HC_STEP_MM | HC_STEP_COLD; /* a list in guest memory may hold anything */
+    case __HYPERVISOR_grant_table_op:
+        return HC_STEP_GNTTAB;
+    case __HYPERVISOR_multicall: /* a list in guest memory may hold anything */
+        return HC_STEP_MM | HC_STEP_COLD | HC_STEP_GNTTAB;
     default:
         return 0;
     }
 }
 
 static void check_event_record(const struct trace_rec *r);
+
+/* The index of hc_doms with domid `dom` (HC_NR_DOMS: none; st.mine has no such bit). */
+static int hc_dom_index_of(unsigned dom)
+{
+    for (int i = 0; i < HC_NR_DOMS; i++)
+        if (hc_doms[i].d->domid == dom)
+            return i;
+    return HC_NR_DOMS;
+}
 
 static void on_trace(const struct trace_rec *r)
 {
@@ -342,7 +352,8 @@ static void on_trace(const struct trace_rec *r)
                 fz_die("%s: an event for d%u, which had no timer due", st.what, r->dom);
         return;
     }
-    if (r->dom != st.actor_dom)
+    if (r->dom != st.actor_dom &&
+        !(r->kind == TR_EVENT && (st.mine >> hc_dom_index_of(r->dom) & 1)))
         fz_die("%s by d%u: trace record kind %u names d%u", st.what, st.actor_dom, r->kind, r->dom);
     if (r->textlen && !r->text)
         fz_die("%s: trace record kind %u with %zu bytes of NULL text", st.what, r->kind,
@@ -376,11 +387,22 @@ static void on_deschedule(struct vcpu *v)
         st.desched[hc_dom_index(v->domain)] |= (uint8_t)(1u << v->vcpu_id);
 }
 
-static void check_ring_result(struct domain *d, int n, const char *why)
+/*
+ * What console_ring_consume may answer: the bytes it took, or an error with
+ * a reason that is true (no ring; a ring page that is no longer a plain
+ * writable page of the domain, which it must then leave alone; bogus
+ * indices).
+ */
+void hc_check_ring_result(const struct domain *d, int n, const char *why)
 {
     if (n >= 0 && n <= CONSOLE_RING_OUT_BYTES)
         return;
-    if ((n == -XEN_ENOENT || n == -XEN_EINVAL) && why && *why)
+    bool valid = mfn_x(d->console_mfn) && mfn_x(d->console_mfn) < HC_NR_FRAMES;
+    const struct page_info *pg = valid ? &hv_mem.frame_table[mfn_x(d->console_mfn)] : NULL;
+    bool usable = pg && pg->owner == d->domid && (!pg->type_count || pg->type == PGT_writable);
+    if (why && *why &&
+        ((n == -XEN_ENOENT && !valid) || (n == -XEN_EACCES && valid && !usable) ||
+         (n == -XEN_EINVAL && usable)))
         return;
     fz_die("console_ring_consume(d%u) = %d (%s)", d->domid, n, why ? why : "no reason");
 }
@@ -391,7 +413,7 @@ static void on_backend_notify(struct domain *d, uint32_t port, unsigned int back
     if (backend != EVB_CONSOLE)
         return; /* no machine models xenstore yet */
     const char *why = NULL;
-    check_ring_result(d, console_ring_consume(d, hc_ring_buf, &why), why);
+    hc_check_ring_result(d, console_ring_consume(d, hc_ring_buf, &why), why);
     evtchn_backend_send(d, port);
 }
 
@@ -404,29 +426,68 @@ void hc_budget_reset(void)
  * Lazy comparisons: what the steps since the last one may not have changed
  */
 
-/* The frame table and M2P are still their baselines (no step since ft_from may change them). */
-static void verify_frame_table(void)
+/*
+ * Writes the hardware refuses. Outside memory-management steps the core
+ * gets the read-only mappings (fz.ram_ro, fz.meta_ro) of the frames a step
+ * may not change (foreign frames, page tables: first_touch) and of the frame
+ * table and the M2P (hc_frame_table_writable), so none of them is compared
+ * afterwards: a write faults where it is made. The handler names the step
+ * and what it wrote, then puts back the handler it replaced and returns:
+ * the write faults again and that handler (libFuzzer's, ASan's) reports it
+ * with its stack, and the input is kept as a crash.
+ */
+static struct sigaction prev_segv;
+
+static void ro_write_report(uintptr_t a)
 {
-    if (ft_from == NONE)
-        return;
-    uint32_t from = ft_from;
-    ft_from = NONE;
-    if (!fz_memcmp(hv_mem.frame_table, hcs.ft_base, hcs.ft_bytes) &&
-        !fz_memcmp(hv_mem.m2p, hcs.m2p_base, hcs.m2p_bytes))
-        return;
-    char b[256];
-    for (uint64_t m = 0; m < HC_NR_FRAMES; m++) {
-        const struct page_info *a = &hcs.ft_base[m], *n = &hv_mem.frame_table[m];
-        if (fz_memcmp(a, n, sizeof(*a)))
-            fz_die("%s changed the frame-table entry of frame 0x%llx (owner 0x%x -> 0x%x, type "
-                   "%u/%u -> %u/%u, refs %u -> %u), which none of them may change",
-                   blame(b, sizeof(b), from, cur), (unsigned long long)m, a->owner, n->owner,
-                   a->type, a->type_count, n->type, n->type_count, a->ref_count, n->ref_count);
-        if (hv_mem.m2p[m] != hcs.m2p_base[m])
-            fz_die("%s changed the M2P entry of frame 0x%llx (owner 0x%x), which none of them may "
-                   "change",
-                   blame(b, sizeof(b), from, cur), (unsigned long long)m, a->owner);
+    char b[256], msg[512];
+    const char *step = st.active ? step_desc(b, sizeof(b), cur) : "the target's own call (no step)";
+    uintptr_t ram = (uintptr_t)fz.ram_ro, ft = (uintptr_t)hcs.ft_ro, m2p = (uintptr_t)hcs.m2p_ro;
+    int n = 0;
+    if (a >= ram && a < ram + HC_NR_FRAMES * PAGE_SIZE) {
+        uint64_t m = (a - ram) / PAGE_SIZE;
+        const struct page_info *pg = &hcs.ft_base[m];
+        n = snprintf(msg, sizeof(msg),
+                     "fuzz oracle: %s wrote frame 0x%llx (owner 0x%x, %s), which it may not change "
+                     "(a write through its read-only mapping)\n",
+                     step, (unsigned long long)m, pg->owner,
+                     is_pt(pg) ? "a page table" : "not the actor's");
+    } else if (a >= ft && a < ft + hcs.ft_bytes) {
+        uint64_t m = (a - ft) / sizeof(struct page_info);
+        n = snprintf(msg, sizeof(msg),
+                     "fuzz oracle: %s changed the frame-table entry of frame 0x%llx, which it may "
+                     "not change (a write through the read-only mapping)\n",
+                     step, (unsigned long long)m);
+    } else if (a >= m2p && a < m2p + hcs.m2p_bytes) {
+        uint64_t m = (a - m2p) / sizeof(uint64_t);
+        n = snprintf(msg, sizeof(msg),
+                     "fuzz oracle: %s changed the M2P entry of frame 0x%llx (owner 0x%x), which it "
+                     "may not change (a write through the read-only mapping)\n",
+                     step, (unsigned long long)m, hcs.ft_base[m].owner);
     }
+    if (n > 0 && write(2, msg, (size_t)n) < 0)
+        return;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    if (hc_xs_state_fault((uintptr_t)si->si_addr))
+        return; /* the xenstore state made writable: the write goes through now */
+    ro_write_report((uintptr_t)si->si_addr);
+    sigaction(SIGSEGV, &prev_segv, NULL); /* the write faults again, into that handler */
+}
+
+void hc_catch_ro_writes(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &prev_segv))
+        fz_die("sigaction(SIGSEGV) failed");
 }
 
 /*
@@ -767,11 +828,10 @@ static void begin_step(int actor, const char *what, unsigned flags, unsigned min
         epoch = 1;
     }
     /* What the steps before it may not have changed and it may: compared now. */
-    if (flags & HC_STEP_MM) {
-        settle_all();
+    if (flags & HC_STEP_MM)
         nr_pool = 0;
-        verify_frame_table();
-    }
+    if (flags & (HC_STEP_MM | HC_STEP_GNTTAB))
+        hc_frame_table_writable(true);
     if (flags & HC_STEP_COLD)
         verify_cold(actor);
     for (int i = 0; i < HC_NR_DOMS; i++)
@@ -788,6 +848,7 @@ static void begin_step(int actor, const char *what, unsigned flags, unsigned min
     st.flags = actor >= 0 ? flags : 0;
     st.what = what;
     st.nr_frames = st.nr_own = st.nr_ft_chg = 0;
+    st.gnt_before = actor >= 0 ? hc_doms[actor].d->gnttab.nr_frames : 0;
     for (int i = 0; i < HC_NR_DOMS; i++) {
         struct domain *d = hc_doms[i].d;
         bool mine = st.mine >> i & 1;
@@ -848,6 +909,42 @@ static void check_vcpus(int i)
 }
 
 /*
+ * Grant tables: nothing in the fuzzer's machine takes a grant (the core's
+ * backends do, for disks it has none of), so no hold may be counted; the
+ * table only grows (GNTTABOP_setup_table), stays version 1, and its frames
+ * stay the domain's frames shared like shared_info (never a page table),
+ * each beside a hypervisor frame nobody maps.
+ */
+static void check_gnttab(int i)
+{
+    const struct domain *d = hc_doms[i].d;
+    uint32_t n = d->gnttab.nr_frames;
+    if (d->gnttab.nr_held)
+        fz_die("%s: d%u counts %u grant holds, but nothing here takes one (a hold leaked)", st.what,
+               d->domid, d->gnttab.nr_held);
+    if (d->gnttab.version != 1 || n > HV_GNTTAB_MAX_FRAMES || (i == st.actor && n < st.gnt_before))
+        fz_die("%s: d%u's grant table is version %u with %u frames (%u before the step)", st.what,
+               d->domid, d->gnttab.version, n, i == st.actor ? st.gnt_before : n);
+    for (uint32_t k = 0; k < n; k++) {
+        uint64_t t = mfn_x(d->gnttab.frames[k]), a = mfn_x(d->gnttab.active[k]);
+        if (t >= HC_NR_FRAMES || a >= HC_NR_FRAMES)
+            fz_die("%s: d%u's grant frame %u is 0x%llx beside 0x%llx, beyond the machine", st.what,
+                   d->domid, k, (unsigned long long)t, (unsigned long long)a);
+        const struct page_info *pt = &hv_mem.frame_table[t], *pa = &hv_mem.frame_table[a];
+        if (pt->owner != d->domid || !(pt->flags & PGF_xen_heap) ||
+            (pt->type_count && pt->type != PGT_writable))
+            fz_die("%s: d%u's grant frame %u (0x%llx) has owner 0x%x, flags 0x%x, type %u/%u",
+                   st.what, d->domid, k, (unsigned long long)t, pt->owner, pt->flags, pt->type,
+                   pt->type_count);
+        if (pa->owner != DOMID_XEN || pa->flags || pa->type_count || pa->ref_count)
+            fz_die("%s: d%u's active grant frame %u (0x%llx) has owner 0x%x, flags 0x%x, type "
+                   "count %u, refs %u",
+                   st.what, d->domid, k, (unsigned long long)a, pa->owner, pa->flags,
+                   pa->type_count, pa->ref_count);
+    }
+}
+
+/*
  * 1. A memory-management step: the frames it reached that are not the
  * actor's are unchanged. Returns: did one of the actor's page tables change?
  */
@@ -882,18 +979,46 @@ static void ft_mark(uint64_t m)
  * the baseline (and are what the restore copies back). Returns whether the
  * frame table changed.
  */
+/*
+ * Frame m, free before the step, is a frame the step added to the actor's
+ * grant table, with the entry `b` it must have: a table frame is the
+ * domain's and shared with it like shared_info (PGF_xen_heap), the frame
+ * beside it the hypervisor's; neither is typed or referenced yet.
+ */
+static bool new_grant_frame(uint64_t m, const struct page_info *b)
+{
+    const struct domain *d = hc_doms[st.actor].d;
+    if (!(st.flags & HC_STEP_GNTTAB) || b->type_count || b->ref_count)
+        return false;
+    for (uint32_t i = st.gnt_before; i < d->gnttab.nr_frames && i < HV_GNTTAB_MAX_FRAMES; i++) {
+        if (mfn_x(d->gnttab.frames[i]) == m)
+            return b->owner == st.actor_dom && b->flags == PGF_xen_heap;
+        if (mfn_x(d->gnttab.active[i]) == m)
+            return b->owner == DOMID_XEN && !b->flags;
+    }
+    return false;
+}
+
 static bool check_frame_table(void)
 {
     bool ft = fz_memcmp(hv_mem.frame_table, hcs.ft_base, hcs.ft_bytes) != 0;
     bool m2p = fz_memcmp(hv_mem.m2p, hcs.m2p_base, hcs.m2p_bytes) != 0;
+    bool mm = st.flags & HC_STEP_MM;
     for (uint64_t m = 0; (ft || m2p) && m < HC_NR_FRAMES; m++) {
         struct page_info *a = &hcs.ft_base[m];
         const struct page_info *b = &hv_mem.frame_table[m];
         if (ft && fz_memcmp(a, b, sizeof(*a))) {
-            if (a->owner != b->owner)
+            if (a->owner == DOMID_FREE && new_grant_frame(m, b)) {
+                hcs.free_frames_expected--;
+            } else if (a->owner != b->owner) {
                 fz_die("%s: frame 0x%llx changed owner 0x%x -> 0x%x", st.what,
                        (unsigned long long)m, a->owner, b->owner);
-            if (a->owner != st.actor_dom)
+            } else if (!mm) {
+                fz_die("%s by d%u changed the frame-table entry of frame 0x%llx (owner 0x%x, type "
+                       "%u/%u -> %u/%u, refs %u -> %u), which it may not change",
+                       st.what, st.actor_dom, (unsigned long long)m, a->owner, a->type,
+                       a->type_count, b->type, b->type_count, a->ref_count, b->ref_count);
+            } else if (a->owner != st.actor_dom)
                 fz_die("%s by d%u changed frame 0x%llx of owner 0x%x (type %u/%u refs %u)", st.what,
                        st.actor_dom, (unsigned long long)m, a->owner, b->type, b->type_count,
                        b->ref_count);
@@ -903,7 +1028,7 @@ static bool check_frame_table(void)
             ft_mark(m);
         }
         if (m2p && hv_mem.m2p[m] != hcs.m2p_base[m]) {
-            if (a->owner != st.actor_dom)
+            if (a->owner != st.actor_dom || !mm)
                 fz_die("%s by d%u changed the M2P entry of frame 0x%llx (owner 0x%x)", st.what,
                        st.actor_dom, (unsigned long long)m, a->owner);
             hcs.m2p_base[m] = hv_mem.m2p[m];
@@ -1240,18 +1365,26 @@ bool hc_end_step(void)
         hc_plant_in_step(st.actor, st.flags, st.what);
     st.active = false;
     fz.track = false; /* the checks read RAM through the core: not the guest's doing */
-    bool mm = st.flags & HC_STEP_MM, need_inv = false, mem_changed = false;
+    bool mm = st.flags & HC_STEP_MM, need_inv = false, mem_changed = false, grown = false;
     if (mm) {
         need_inv = check_frames();
         mem_changed = check_frame_table();
         need_inv |= mem_changed;
-    } else if (ft_from == NONE) {
-        ft_from = cur; /* compared before the next memory-management step */
+    } else if (st.flags & HC_STEP_GNTTAB) {
+        grown = check_frame_table(); /* (only frames for the grant table may change) */
     }
+    if (st.flags & (HC_STEP_MM | HC_STEP_GNTTAB))
+        hc_frame_table_writable(false);
     if (hv_mem.free_frames != hcs.free_frames_expected)
-        fz_die("%s: free frames %llu, expected %llu (no hypercall allocates or frees)", st.what,
-               (unsigned long long)hv_mem.free_frames,
+        fz_die("%s: free frames %llu, expected %llu (only a grant table's growth allocates any)",
+               st.what, (unsigned long long)hv_mem.free_frames,
                (unsigned long long)hcs.free_frames_expected);
+    if (grown && (inv_sample || inv_full)) {
+        /* (The new frames were checked one by one above; the whole walk as after MM steps.) */
+        char why[256] = "";
+        if (hc_check_invariants(why, sizeof(why)))
+            fz_die("%s by d%u: mm_check_invariants: %s", st.what, st.actor_dom, why);
+    }
 
     /*
      * 3. Domains: the others are compared with their baseline before they
@@ -1284,6 +1417,7 @@ bool hc_end_step(void)
         }
         check_vcpus(i);
         ev_check(i);
+        check_gnttab(i);
     }
 
     /*
@@ -1440,8 +1574,6 @@ void hc_idle(void)
 void hc_end_input(void)
 {
     fz.track = false;
-    settle_all();
-    verify_frame_table();
     for (int i = 0; i < HC_NR_DOMS; i++) {
         hc_verify_unchanged(i);
         verify_cold(i);
@@ -1452,13 +1584,9 @@ void hc_end_input(void)
 void hc_step_reset(bool all)
 {
     inv_restore(all);
-    for (unsigned i = 0; i < pend_n; i++)
-        pend_pre[pend_list[i]] = NOT_PENDING;
-    pend_n = 0;
     nr_pool = 0;
     nr_steps = cur = 0;
     last_now = 0;
-    ft_from = NONE;
     for (int i = 0; i < HC_NR_DOMS; i++)
         others[i].from = cold_from[i] = NONE;
     hc_trace_hash = 0xcbf29ce484222325ULL;
@@ -1472,10 +1600,9 @@ void hc_step_init(void)
 {
     pool = malloc((size_t)POOL_SLOTS * PAGE_SIZE);
     stamp = calloc(HC_NR_FRAMES, sizeof(*stamp));
-    if (!pool || !stamp)
+    ro_now = calloc(HC_NR_FRAMES, 1);
+    if (!pool || !stamp || !ro_now)
         fz_die("out of memory");
-    for (unsigned m = 0; m < HC_NR_FRAMES; m++)
-        pend_pre[m] = NOT_PENDING;
     inv_init();
     pv_scale_init(arch_tsc_khz() * 1000ULL);
     for (int i = 0; i < HC_NR_DOMS; i++) {

@@ -1,5 +1,5 @@
 /* The hand-made seeds of fuzz/corpus/hypercall, in the input format of fuzz_hypercall.c. */
-#include "mkseeds.h"
+#include "mkseeds_hc.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -14,49 +14,13 @@
  * changes, the seeds are still valid inputs, only less to the point.
  */
 
-#define SCRATCH 0x80000ULL
-#define PFN_L1 0x10b
-#define PFN_CONSOLE 0x107
-#define P 1ULL
-#define RW 2ULL
-#define US 4ULL
-
-enum {
-    S_HC,
-    S_BLOB,
-    S_RELOC,
-    S_SETREG,
-    S_EXC,
-    S_PF,
-    S_CPUID,
-    S_BACKEND,
-    S_RING,
-    S_TIME,
-    S_SHINFO,
-    S_MULTI
-};
-enum { K0, K8, K64, KS, KP, KM, KSELF, K32 }; /* argument kinds, see get_arg() */
-
-struct arg {
-    unsigned kind;
-    uint64_t v;
-};
-#define A0 ((struct arg){K0, 0})
-#define A8(x) ((struct arg){K8, (x)})
-#define A64(x) ((struct arg){K64, (x)})
-#define A32(x) ((struct arg){K32, (x)})
-#define AS(off) ((struct arg){KS, (off)}) /* scratch + off */
-#define AP(pa) ((struct arg){KP, (pa)})   /* guest-physical address or PTE -> machine */
-#define AM(pfn) ((struct arg){KM, (pfn)}) /* PFN -> MFN */
-#define ASELF ((struct arg){KSELF, 0})
-
-static void put_arg_value(struct seed *s, struct arg a)
+void put_arg_value(struct seed *s, struct arg a)
 {
     static const unsigned size[] = {0, 1, 8, 2, 8, 2, 0, 4};
     put(s, a.v, size[a.kind]);
 }
 
-static void start(struct seed *s, uint8_t flags, uint8_t con)
+void start(struct seed *s, uint8_t flags, uint8_t con)
 {
     s->n = 0;
     put(s, flags, 1);
@@ -64,12 +28,8 @@ static void start(struct seed *s, uint8_t flags, uint8_t con)
     put(s, 0, 2);
 }
 
-/* The machine's TSC runs at 3 GHz (fuzz_arch.c). */
-#define MS(x) ((uint64_t)(x)*1000000ULL)
-#define NS_TICKS(ns) ((ns)*3ULL)
-
 /* A start after ns of system time (the header's TSC advance, in 4096 ticks: up to 89 ms). */
-static void start_at(struct seed *s, uint8_t flags, uint64_t ns)
+void start_at(struct seed *s, uint8_t flags, uint64_t ns)
 {
     s->n = 0;
     put(s, flags, 1);
@@ -77,13 +37,13 @@ static void start_at(struct seed *s, uint8_t flags, uint64_t ns)
     put(s, (NS_TICKS(ns) + 4095) / 4096, 2);
 }
 
-static void op(struct seed *s, int dom, unsigned kind)
+void op(struct seed *s, int dom, unsigned kind)
 {
     put(s, (unsigned)(dom << 4) | kind, 1);
 }
 
 /* rel: the first argument is relative to the system time now (bit 15 of the kinds). */
-static void args5_rel(struct seed *s, const struct arg a[5], bool rel)
+void args5_rel(struct seed *s, const struct arg a[5], bool rel)
 {
     unsigned kinds = rel ? 0x8000 : 0;
     for (int i = 0; i < 5; i++)
@@ -93,13 +53,13 @@ static void args5_rel(struct seed *s, const struct arg a[5], bool rel)
         put_arg_value(s, a[i]);
 }
 
-static void args5(struct seed *s, const struct arg a[5])
+void args5(struct seed *s, const struct arg a[5])
 {
     args5_rel(s, a, false);
 }
 
-static void hc(struct seed *s, int dom, unsigned nr, struct arg a0, struct arg a1, struct arg a2,
-               struct arg a3)
+void hc(struct seed *s, int dom, unsigned nr, struct arg a0, struct arg a1, struct arg a2,
+        struct arg a3)
 {
     const struct arg a[5] = {a0, a1, a2, a3, A0};
     op(s, dom, S_HC);
@@ -108,7 +68,7 @@ static void hc(struct seed *s, int dom, unsigned nr, struct arg a0, struct arg a
 }
 
 /* A hypercall whose first argument is the system time now plus a0 (modulo 2^64). */
-static void hc_now(struct seed *s, int dom, unsigned nr, struct arg a0, struct arg a1)
+void hc_now(struct seed *s, int dom, unsigned nr, struct arg a0, struct arg a1)
 {
     const struct arg a[5] = {a0, a1, A0, A0, A0};
     op(s, dom, S_HC);
@@ -116,7 +76,7 @@ static void hc_now(struct seed *s, int dom, unsigned nr, struct arg a0, struct a
     args5_rel(s, a, true);
 }
 
-static void blob_at(struct seed *s, int dom, struct arg va, const void *p, size_t len)
+void blob_at(struct seed *s, int dom, struct arg va, const void *p, size_t len)
 {
     op(s, dom, S_BLOB);
     put(s, va.kind, 1);
@@ -126,13 +86,13 @@ static void blob_at(struct seed *s, int dom, struct arg va, const void *p, size_
     s->n += len;
 }
 
-static void blob(struct seed *s, int dom, uint64_t off, const void *p, size_t len)
+void blob(struct seed *s, int dom, uint64_t off, const void *p, size_t len)
 {
     blob_at(s, dom, AS(off), p, len);
 }
 
 /* how: 0 PFN -> MFN, 1 PFN in bits 12..51 -> MFN, 2 scratch offset -> VA, 3 the other's PFN. */
-static void reloc(struct seed *s, int dom, uint64_t off, unsigned how)
+void reloc(struct seed *s, int dom, uint64_t off, unsigned how)
 {
     op(s, dom, S_RELOC);
     put(s, KS, 1);
@@ -140,7 +100,7 @@ static void reloc(struct seed *s, int dom, uint64_t off, unsigned how)
     put(s, how, 1);
 }
 
-static void reloc_at(struct seed *s, int dom, struct arg va, unsigned how)
+void reloc_at(struct seed *s, int dom, struct arg va, unsigned how)
 {
     op(s, dom, S_RELOC);
     put(s, va.kind, 1);
@@ -148,7 +108,7 @@ static void reloc_at(struct seed *s, int dom, struct arg va, unsigned how)
     put(s, how, 1);
 }
 
-static void setreg(struct seed *s, int dom, unsigned reg, struct arg a)
+void setreg(struct seed *s, int dom, unsigned reg, struct arg a)
 {
     op(s, dom, S_SETREG);
     put(s, reg, 1);
@@ -157,19 +117,19 @@ static void setreg(struct seed *s, int dom, unsigned reg, struct arg a)
 }
 
 /* The u64 at scratch + off becomes the system time now plus its value. */
-static void reloc_now(struct seed *s, int dom, uint64_t off)
+void reloc_now(struct seed *s, int dom, uint64_t off)
 {
     reloc(s, dom, off, 4);
 }
 
 /* Time passes (at least ns), with the vCPU on the CPU running. */
-static void passes(struct seed *s, uint64_t ns)
+void passes(struct seed *s, uint64_t ns)
 {
     op(s, 0, S_TIME);
     put(s, (NS_TICKS(ns) + 255) / 256, 4);
 }
 
-static void shinfo(struct seed *s, int dom, unsigned off, const void *p, size_t len)
+void shinfo(struct seed *s, int dom, unsigned off, const void *p, size_t len)
 {
     op(s, dom, S_SHINFO);
     put(s, off, 2);
@@ -178,27 +138,27 @@ static void shinfo(struct seed *s, int dom, unsigned off, const void *p, size_t 
     s->n += len;
 }
 
-static void notify(struct seed *s, int dom)
+void notify(struct seed *s, int dom)
 {
     op(s, dom, S_BACKEND);
     put(s, 0, 1); /* the console */
 }
 
 /* The toolstack makes a port pending (as if its far end sent). */
-static void inject(struct seed *s, int dom, unsigned port)
+void inject(struct seed *s, int dom, unsigned port)
 {
     op(s, dom, S_BACKEND);
     put(s, 128 + port, 1);
 }
 
 /* The CPU idles until the next deadline (a time step of 0 ticks). */
-static void idle(struct seed *s)
+void idle(struct seed *s)
 {
     op(s, 0, S_TIME);
     put(s, 0, 4);
 }
 
-static void version(struct seed *s, int dom)
+void version(struct seed *s, int dom)
 {
     hc(s, dom, __HYPERVISOR_xen_version, A0, A0, A0, A0);
 }
@@ -207,7 +167,7 @@ static void version(struct seed *s, int dom)
  * Structures with padding are filled field by field over zeroed memory, so
  * the seeds are the same bytes on every run.
  */
-static void ext(struct mmuext_op *o, unsigned cmd, uint64_t arg1, uint64_t arg2)
+void ext(struct mmuext_op *o, unsigned cmd, uint64_t arg1, uint64_t arg2)
 {
     memset(o, 0, sizeof(*o));
     o->cmd = cmd;
@@ -215,7 +175,7 @@ static void ext(struct mmuext_op *o, unsigned cmd, uint64_t arg1, uint64_t arg2)
     o->arg2.src_mfn = arg2;
 }
 
-static void trap(struct trap_info *t, uint8_t vector, uint8_t flags, uint64_t address)
+void trap(struct trap_info *t, uint8_t vector, uint8_t flags, uint64_t address)
 {
     memset(t, 0, sizeof(*t));
     t->vector = vector;
@@ -225,13 +185,13 @@ static void trap(struct trap_info *t, uint8_t vector, uint8_t flags, uint64_t ad
 }
 
 /* The L1 entry mapping va (below 2 MiB), as a guest-physical address. */
-static uint64_t l1e(uint64_t va)
+uint64_t l1e(uint64_t va)
 {
     return ((uint64_t)PFN_L1 << 12) + (va >> 12) * 8;
 }
 
 /* Remap the page at va read-only (same frame), so it can become a table or GDT. */
-static void make_ro(struct seed *s, int dom, uint64_t va)
+void make_ro(struct seed *s, int dom, uint64_t va)
 {
     hc(s, dom, __HYPERVISOR_update_va_mapping, A64(va), AP(va | P | US), A8(UVMF_INVLPG), A0);
 }
@@ -599,39 +559,36 @@ static void seeds_traps(void)
  * at 0 with every input.
  */
 
-#define SI_MASK_OFF 1     /* vcpu_info[0].evtchn_upcall_mask */
-#define SI_PORT_MASK 2560 /* evtchn_mask[0] */
-
-static void evtchn(struct seed *s, int dom, unsigned cmd, uint64_t off)
+void evtchn(struct seed *s, int dom, unsigned cmd, uint64_t off)
 {
     hc(s, dom, __HYPERVISOR_event_channel_op, A8(cmd), AS(off), A0, A0);
 }
 
-static void vcpu_op(struct seed *s, int dom, unsigned cmd, unsigned id, struct arg a)
+void vcpu_op(struct seed *s, int dom, unsigned cmd, unsigned id, struct arg a)
 {
     hc(s, dom, __HYPERVISOR_vcpu_op, A8(cmd), A8(id), a, A0);
 }
 
-static void port_blob(struct seed *s, int dom, uint64_t off, uint32_t port)
+void port_blob(struct seed *s, int dom, uint64_t off, uint32_t port)
 {
     blob(s, dom, off, &port, sizeof(port));
 }
 
-static void virq_blob(struct seed *s, int dom, uint64_t off, uint32_t virq, uint32_t vcpu)
+void virq_blob(struct seed *s, int dom, uint64_t off, uint32_t virq, uint32_t vcpu)
 {
     struct evtchn_bind_virq b = {.virq = virq, .vcpu = vcpu};
     blob(s, dom, off, &b, sizeof(b));
 }
 
-static void unmask_upcalls(struct seed *s, int dom)
+void unmask_upcalls(struct seed *s, int dom)
 {
     const uint8_t zero = 0;
     shinfo(s, dom, SI_MASK_OFF, &zero, 1);
 }
 
 /* struct sched_poll at scratch + off, its ports at off + 0x40; timeout relative to now. */
-static void poll_at(struct seed *s, int dom, uint64_t off, const uint32_t *ports, unsigned n,
-                    uint64_t nr_ports, uint64_t timeout, bool rel)
+void poll_at(struct seed *s, int dom, uint64_t off, const uint32_t *ports, unsigned n,
+             uint64_t nr_ports, uint64_t timeout, bool rel)
 {
     struct {
         uint64_t ports;
@@ -1103,4 +1060,5 @@ void seeds_hypercall(void)
     seeds_waiting();
     seeds_evtchn_ops();
     seeds_upcalls();
+    seeds_devices();
 }

@@ -38,12 +38,13 @@ switch=switch-periodic       # context switches and time passing, VIRQ_TIMER bou
 upcall=sched-block-singleshot-callback # an upcall delivered to d1
 pending=sched-poll-pending   # d1: the console's event, then a poll
 cold=hc-00-set_trap_table    # d1: a step that may change its vCPU's trap table
+gnt=gnt-setup-1              # d1: grant_table_op grows its table to one frame
 cases="
 foreign-frame|$plain||step 1 \(xen_version by d1\) wrote frame .* not the actor's
 foreign-frame-mm|$mm||update_va_mapping by d1 wrote frame .*, owned by 0x2
 page-table|$plain||step 1 \(xen_version by d1\) wrote frame .* a page table
 untracked-write|$plain|FUZZ_FULL_CHECK=1|differs from the snapshot after restore
-frame-table|$plain||changed the frame-table entry of frame .* which none of them may change
+frame-table|$plain||step 1 \(xen_version by d1\) changed the frame-table entry of frame .*, which it may not change
 frame-table-foreign|$mm||update_va_mapping by d1 changed frame .* of owner 0x2
 owner|$mm||frame .* changed owner 0xffff -> 0x1
 m2p|$mm||changed the M2P entry of frame .* \(owner 0x2\)
@@ -82,13 +83,16 @@ blocked-pending|$plain||d1v0 is blocked with upcall_pending 1 and upcall_mask 0
 poll-pending|$plain||d1v0 polls port 1, which is pending
 runstate-sum|$plain||d1v0's runstate times do not add up
 upcall-unmasked|$upcall||event upcall: an upcall to d1v0 left upcall_mask 0
+gnttab-held|$plain||d1 counts 1 grant holds, but nothing here takes one
+gnttab-frame|$gnt||grant_table_op: frame .* changed owner 0xffff -> 0x1
+gnttab-free|$gnt||grant_table_op: free frames .*, expected
 "
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 n=0
-for s in $plain $mm $failing $switch $upcall $pending $cold; do
+for s in $plain $mm $failing $switch $upcall $pending $cold $gnt; do
   if ! FUZZ_FULL_CHECK=1 "$bin" "$seeds/$s" >"$tmp/log" 2>&1; then
     echo "oracle-selftest: seed $s fails without a planted fault:" >&2
     grep -E "fuzz oracle|ERROR|panic" "$tmp/log" | head -n 3 >&2 || true
