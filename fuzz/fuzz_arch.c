@@ -60,15 +60,53 @@ static uint8_t *map_guarded(int fd, size_t bytes, int prot)
     return p + PAGE_SIZE;
 }
 
-/* Zeroed memory mapped twice, writable (*rw) and read-only (*ro). */
-static void map_twice(size_t bytes, uint8_t **rw, const uint8_t **ro)
+/* Zeroed memory mapped twice, writable (*rw) and read-only (*ro); its memfd, or -1 if closed. */
+static int map_twice(size_t bytes, uint8_t **rw, const uint8_t **ro, bool keep_fd)
 {
     int fd = memfd_create("hvsim-fuzz", MFD_CLOEXEC);
     if (fd < 0 || ftruncate(fd, (off_t)bytes))
         fz_die("cannot create %zu bytes of shared memory", bytes);
     *rw = map_guarded(fd, bytes, PROT_READ | PROT_WRITE);
     *ro = map_guarded(fd, bytes, PROT_READ);
+    if (keep_fd)
+        return fd;
     close(fd);
+    return -1;
+}
+
+/* Every frame of the RAM memfd on its own, an inaccessible page before each and after the last. */
+static uint8_t *map_apart(int prot)
+{
+    size_t span = (2 * fz.nr_frames + 1) * PAGE_SIZE;
+    uint8_t *w = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (w == MAP_FAILED)
+        fz_die("cannot reserve %zu bytes", span);
+    for (uint64_t m = 0; m < fz.nr_frames; m++)
+        if (mmap(w + (2 * m + 1) * PAGE_SIZE, PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED, fz.ram_fd,
+                 (off_t)(m * PAGE_SIZE)) == MAP_FAILED)
+            fz_die("cannot map frame 0x%llx apart", (unsigned long long)m);
+    return w;
+}
+
+void fz_frames_apart(void)
+{
+    fz.win_rw = map_apart(PROT_READ | PROT_WRITE);
+    fz.win_ro = map_apart(PROT_READ);
+}
+
+int64_t fz_window_frame(uintptr_t a, bool *past_end, bool *read_only)
+{
+    size_t span = (2 * fz.nr_frames + 1) * PAGE_SIZE;
+    uintptr_t rw = (uintptr_t)fz.win_rw, ro = (uintptr_t)fz.win_ro, base;
+    if (rw && a >= rw && a < rw + span)
+        base = rw, *read_only = false;
+    else if (ro && a >= ro && a < ro + span)
+        base = ro, *read_only = true;
+    else
+        return -1;
+    uint64_t page = (a - base) / PAGE_SIZE;
+    *past_end = !(page & 1);
+    return page ? (int64_t)((page - 1) / 2) : 0;
 }
 
 static void unmap_twice(void *rw, const void *ro, size_t bytes)
@@ -90,16 +128,22 @@ void fz_machine_init(uint64_t nr_frames)
 {
     unmap_twice(fz.ram, fz.ram_ro, fz.nr_frames * PAGE_SIZE);
     unmap_twice(fz.meta, fz.meta_ro, fz.meta_bytes);
+    if (fz.win_rw) {
+        munmap(fz.win_rw, (2 * fz.nr_frames + 1) * PAGE_SIZE);
+        munmap((void *)fz.win_ro, (2 * fz.nr_frames + 1) * PAGE_SIZE);
+    }
+    if (fz.ram && fz.ram_fd >= 0)
+        close(fz.ram_fd);
     free(fz.touched);
     free(fz.touch_at);
     memset(&fz, 0, sizeof(fz));
     find_libc();
     fz.nr_frames = nr_frames;
     uint8_t *rw;
-    map_twice(nr_frames * PAGE_SIZE, &rw, &fz.ram_ro);
+    fz.ram_fd = map_twice(nr_frames * PAGE_SIZE, &rw, &fz.ram_ro, true);
     fz.ram = rw;
     fz.meta_bytes = (mm_meta_bytes(nr_frames) + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
-    map_twice(fz.meta_bytes, &rw, &fz.meta_ro);
+    map_twice(fz.meta_bytes, &rw, &fz.meta_ro, false);
     fz.meta = rw;
     fz.touched = zalloc_aligned(nr_frames);
     fz.touch_at = zalloc_aligned(nr_frames * sizeof(*fz.touch_at));
@@ -130,13 +174,15 @@ void *arch_mfn_to_virt(mfn_t mfn)
     if (m >= fz.nr_frames)
         fz_die("arch_mfn_to_virt(0x%llx) beyond the machine's 0x%llx frames", (unsigned long long)m,
                (unsigned long long)fz.nr_frames);
+    bool ro = false;
     if (fz.track) {
-        bool ro = fz.on_touch && fz.on_touch(m);
+        ro = fz.on_touch && fz.on_touch(m);
         fz_touch(m);
-        if (ro)
-            return (void *)(fz.ram_ro + m * PAGE_SIZE); /* (a write through it faults) */
     }
-    return fz.ram + m * PAGE_SIZE;
+    /* (A write through a read-only mapping faults; so does any access past a frame apart.) */
+    if (fz.win_rw)
+        return (ro ? (uint8_t *)fz.win_ro : fz.win_rw) + (2 * m + 1) * PAGE_SIZE;
+    return ro ? (void *)(fz.ram_ro + m * PAGE_SIZE) : fz.ram + m * PAGE_SIZE;
 }
 
 void arch_log(const char *s, size_t len)

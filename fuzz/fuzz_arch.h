@@ -30,6 +30,16 @@ struct fz_machine {
      */
     const uint8_t *ram_ro;
     const uint8_t *meta_ro;
+    /*
+     * With fz_frames_apart(): what arch_mfn_to_virt hands the core instead,
+     * each frame mapped on its own with an inaccessible page after it (frame
+     * m at win + (2m + 1) * 4096), writable (win_rw) and read-only (win_ro),
+     * so an access past the end of a frame faults too. The target itself
+     * keeps using ram.
+     */
+    uint8_t *win_rw;
+    const uint8_t *win_ro;
+    int ram_fd;
     size_t meta_bytes; /* mm_meta_bytes(nr_frames), whole pages */
     uint64_t nr_frames;
     uint64_t tsc;
@@ -70,6 +80,11 @@ extern void *(*fz_memcpy)(void *dst, const void *src, size_t n);
 
 /* A machine of nr_frames frames (frame 0 reserved, as on the other machines) and a fresh core. */
 void fz_machine_init(uint64_t nr_frames);
+/* Map every frame apart for the core (win_rw, win_ro), before anything keeps a pointer to one. */
+void fz_frames_apart(void);
+/* The frame an address in win_rw or win_ro lies in or just after (-1: neither), and whether */
+/* it is in the inaccessible page after the frame. */
+int64_t fz_window_frame(uintptr_t addr, bool *past_end, bool *read_only);
 /* Start the core again on the same buffers (hv_init); RAM is not cleared. */
 void fz_core_reset(void);
 /* Forget which frames were touched. */

@@ -544,6 +544,7 @@ static void boot_d2(struct hc_dom *hd)
 void hc_machine_init(void)
 {
     fz_machine_init(HC_NR_FRAMES);
+    fz_frames_apart(); /* (before the builds: the core keeps shared_info pointers) */
     fz.tsc = HC_TSC0;
     build(&hc_doms[0], "fuzz-a", 1152, 1);
     build(&hc_doms[1], "fuzz-b", 1280, 2);

@@ -285,6 +285,12 @@ static void upcall_unmasked(int a)
     vcpu_info_of(&dom(a)->vcpus[0])->evtchn_upcall_mask = 0;
 }
 
+static void past_frame(int a)
+{
+    uint8_t *ring = arch_mfn_to_virt(dom(a)->store_mfn);
+    ring[PAGE_SIZE + 3] ^= 1; /* one page too far: the next frame, as a contiguous map has it */
+}
+
 static void gnttab_held(int a)
 {
     dom(a)->gnttab.nr_held++; /* a hold nobody took, or one never released */
@@ -342,6 +348,7 @@ static const struct plant plants[] = {
     {"poll-pending", W_OTHER, poll_pending},
     {"runstate-sum", W_ANY, runstate_sum},
     {"upcall-unmasked", W_UPCALL, upcall_unmasked},
+    {"past-frame", W_OTHER, past_frame},
     {"gnttab-held", W_ANY, gnttab_held},
     {"gnttab-frame", W_GNTTAB, gnttab_frame},
     {"gnttab-free", W_GNTTAB, gnttab_free},

@@ -444,8 +444,17 @@ static void ro_write_report(uintptr_t a)
     const char *step = st.active ? step_desc(b, sizeof(b), cur) : "the target's own call (no step)";
     uintptr_t ram = (uintptr_t)fz.ram_ro, ft = (uintptr_t)hcs.ft_ro, m2p = (uintptr_t)hcs.m2p_ro;
     int n = 0;
-    if (a >= ram && a < ram + HC_NR_FRAMES * PAGE_SIZE) {
-        uint64_t m = (a - ram) / PAGE_SIZE;
+    bool past = false, ro = false;
+    int64_t w = fz_window_frame(a, &past, &ro);
+    if (w >= 0 && past) {
+        n = snprintf(
+            msg, sizeof(msg),
+            "fuzz oracle: %s accessed 0x%llx bytes past the end of frame 0x%llx (owner "
+            "0x%x), which it reached through arch_mfn_to_virt\n",
+            step, (unsigned long long)((a - (uintptr_t)(ro ? fz.win_ro : fz.win_rw)) % PAGE_SIZE),
+            (unsigned long long)w, hcs.ft_base[w].owner);
+    } else if ((w >= 0 && ro) || (a >= ram && a < ram + HC_NR_FRAMES * PAGE_SIZE)) {
+        uint64_t m = w >= 0 ? (uint64_t)w : (a - ram) / PAGE_SIZE;
         const struct page_info *pg = &hcs.ft_base[m];
         n = snprintf(msg, sizeof(msg),
                      "fuzz oracle: %s wrote frame 0x%llx (owner 0x%x, %s), which it may not change "

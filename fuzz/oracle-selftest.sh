@@ -83,6 +83,7 @@ blocked-pending|$plain||d1v0 is blocked with upcall_pending 1 and upcall_mask 0
 poll-pending|$plain||d1v0 polls port 1, which is pending
 runstate-sum|$plain||d1v0's runstate times do not add up
 upcall-unmasked|$upcall||event upcall: an upcall to d1v0 left upcall_mask 0
+past-frame|$plain||step 1 \(xen_version by d1\) accessed 0x3 bytes past the end of frame
 gnttab-held|$plain||d1 counts 1 grant holds, but nothing here takes one
 gnttab-frame|$gnt||grant_table_op: frame .* changed owner 0xffff -> 0x1
 gnttab-free|$gnt||grant_table_op: free frames .*, expected
