@@ -137,40 +137,52 @@ done
 compile nocov "$ROOT/fuzz/fuzz_arch.c" fuzz_arch.o "${inc_core[@]}"
 compile cov "$ROOT/tests/unit/support/test_image.c" test_image.o "${inc_core[@]}"
 
-# The hypercall target builds its domains once, before the first input: there
-# the domain builder (builder.c, elf.c) and the test image are start-up code
-# whose edges can never be an input's coverage, yet libFuzzer scans every
-# counter of the binary after every input (theirs were a fifth of them). That
-# target links copies without coverage instrumentation (still with ASan and
-# UBSan); the elf target, which fuzzes them, links the instrumented ones.
-startup_objs=()
-for base in builder elf; do
-  compile nocov "$ROOT/hv/common/$base.c" "startup_$base.o" "${inc_core[@]}" -fno-builtin
-  startup_objs+=("$OBJ/startup_$base.o")
-done
-compile nocov "$ROOT/tests/unit/support/test_image.c" startup_test_image.o "${inc_core[@]}"
-startup_objs+=("$OBJ/startup_test_image.o")
+# The hypercall target's own copies of the core: the code that only runs at
+# start-up there (the domain builder, the test image), only for the target's
+# checks and restore, or never (no disk, no toolstack) is built without
+# coverage instrumentation, listed in fuzz/hypercall-nocov.txt: its edges can
+# never be an input's coverage, yet libFuzzer scans every counter of the binary
+# after every input. The elf target, which fuzzes the builder, links the
+# instrumented ones.
+#
 # The xenstore daemon keeps its tree, connections and watches in static
 # variables (xenstore.c, xs_*.c); the hypercall target restores them after an
 # input that wrote them (hc_machine.c). In its copies of those objects their
 # zero-initialised data (.bss) is a section of its own, hc_xs_state, and a
 # page of padding after the last one makes the section whole pages of its
 # own (the linker names its ends __start_hc_xs_state and __stop_hc_xs_state).
+nocov_list=$ROOT/fuzz/hypercall-nocov.txt
+hc_cov=("${cov[@]}")
+if accepts -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist="$nocov_list"; then
+  hc_cov+=(-fsanitize-coverage-ignorelist="$nocov_list")
+fi
+# hc_compile SRC OBJNAME EXTRA...: one of the hypercall target's copies (also stale with the list).
+hc_compile() {
+  [ "$nocov_list" -nt "$OBJ/$2" ] && rm -f "$OBJ/$2"
+  compile hc_cov "$@"
+}
 hc_core_objs=()
-for o in "${core_objs[@]}"; do
-  base=$(basename "$o" .o)
+for src in "$ROOT"/hv/common/*.c; do
+  base=$(basename "$src" .c)
   case $base in
-  core_builder | core_elf) ;;
-  core_xenstore | core_xs_*)
-    state=$OBJ/xsstate_${base#core_}.o
-    if [ ! -f "$state" ] || [ "$o" -nt "$state" ] || [ "$SELF" -nt "$state" ]; then
-      objcopy --rename-section .bss=hc_xs_state --set-section-alignment hc_xs_state=4096 "$o" "$state"
+  lib) hc_core_objs+=("$OBJ/core_lib.o") ;;
+  xenstore | xs_*)
+    hc_compile "$src" "hc_$base.o" "${inc_core[@]}" -fno-builtin
+    state=$OBJ/xsstate_$base.o
+    if [ ! -f "$state" ] || [ "$OBJ/hc_$base.o" -nt "$state" ] || [ "$SELF" -nt "$state" ]; then
+      objcopy --rename-section .bss=hc_xs_state --set-section-alignment hc_xs_state=4096 \
+        "$OBJ/hc_$base.o" "$state"
     fi
     hc_core_objs+=("$state")
     ;;
-  *) hc_core_objs+=("$o") ;;
+  *)
+    hc_compile "$src" "hc_$base.o" "${inc_core[@]}" -fno-builtin
+    hc_core_objs+=("$OBJ/hc_$base.o")
+    ;;
   esac
 done
+hc_compile "$ROOT/tests/unit/support/test_image.c" hc_test_image.o "${inc_core[@]}"
+hc_core_objs+=("$OBJ/hc_test_image.o")
 xs_pad=$OBJ/xsstate_zz_pad.o
 if [ ! -f "$xs_pad" ] || [ "$SELF" -nt "$xs_pad" ]; then
   printf '%s\n' '.section hc_xs_state,"aw",@nobits' '.balign 4096' '.skip 4096' \
@@ -212,7 +224,7 @@ link() {
 
 machine=("$OBJ/fuzz_arch.o" "$OBJ/test_image.o" "${core_objs[@]}")
 link hypercall_fuzzer "$OBJ/fuzz_hypercall.o" "$OBJ/hc_machine.o" "$OBJ/hc_step.o" "$OBJ/hc_plant.o" \
-  "${oracles[@]}" "$OBJ/fuzz_arch.o" "${startup_objs[@]}" "${hc_core_objs[@]}"
+  "${oracles[@]}" "$OBJ/fuzz_arch.o" "${hc_core_objs[@]}"
 link elf_fuzzer "$OBJ/fuzz_elf.o" "${machine[@]}"
 link scenario_fuzzer "$OBJ/fuzz_scenario.o" "$OBJ/scenario.o"
 
