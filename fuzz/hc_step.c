@@ -27,9 +27,13 @@
  *     actor's page tables unless the step is a memory-management one;
  *   - frame-table and M2P entries change only in memory-management steps
  *     and only the actor's; no frame changes owner, none is allocated or
- *     freed;
+ *     freed, but for the frames a grant_table_op step adds to the actor's
+ *     table; no grant is held, a table only grows and its frames stay
+ *     shared with the domain (check_gnttab);
  *   - the other domain's state and shared_info are unchanged (verified
- *     before it acts again, or at the end of the input); trap tables
+ *     before it acts again, or at the end of the input), unless the step
+ *     reached its store ring (the xenstore daemon serves every domain: it
+ *     is then checked as the actor is, see promote); trap tables
  *     and poll ports change only in set_trap_table and SCHEDOP_poll, the
  *     parts of shared_info the core does not use only by the guest's
  *     writes, base pointers and GDTs only in memory-management steps;
@@ -45,9 +49,11 @@
  * What a step may not change is not compared after it but lazily: before
  * the next step that may change it and at the end of the input (a message
  * then names the range of steps, which the minimised input narrows to one).
- * Most steps are not memory management: they cost no comparison of the
- * frame table, the M2P or page tables, whose frames are compared once for
- * all the steps that reached them.
+ * Most steps are not memory management: the core sees the frame table, the
+ * M2P and the page-table and foreign frames they reach only through
+ * read-only mappings (on_segv reports a write), so those need no comparison
+ * at all; nor does the rest of RAM beyond a frame's end, since each frame
+ * is mapped apart.
  */
 
 #define NO_ACTOR 0xFFFE /* owner of no frame: not a domid, DOMID_XEN or DOMID_FREE */
