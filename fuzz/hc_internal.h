@@ -121,6 +121,8 @@ void hc_step_reset(bool all);
 void hc_plant_init(void);
 extern const char *hc_plant_name; /* NULL: nothing planted (fuzzing) */
 void hc_plant_in_step(int actor, unsigned flags, const char *what);
+/* The domains the xenstore daemon served in the step being checked (a bit each; hc_step.c). */
+unsigned hc_step_promoted(void);
 void hc_plant_reset(void); /* a new input: plant again */
 
 #endif

@@ -12,6 +12,7 @@
 #include "hv/hypercall.h"
 #include "hv/lib.h"
 #include "hv/trace.h"
+#include "hv/xenstore.h"
 #include "public/xen.h"
 
 /*
@@ -40,15 +41,16 @@ struct plant {
 };
 
 enum {
-    W_ANY = 1,     /* any step of d1 */
-    W_OTHER = 2,   /* a step of d1 that is not memory management */
-    W_MM = 4,      /* a memory-management step of d1 */
-    W_FAILED = 8,  /* a memory-management step of d1 whose hypercall failed */
-    W_SWITCH = 16, /* a context switch (the machine) */
-    W_TIME = 32,   /* time passing (the machine) */
-    W_UPCALL = 64, /* an upcall delivered to d1 before its step */
-    W_LATER = 128, /* a step of d1 after its first */
-    W_GNTTAB = 256 /* a grant_table_op of d1 that grew its table */
+    W_ANY = 1,      /* any step of d1 */
+    W_OTHER = 2,    /* a step of d1 that is not memory management */
+    W_MM = 4,       /* a memory-management step of d1 */
+    W_FAILED = 8,   /* a memory-management step of d1 whose hypercall failed */
+    W_SWITCH = 16,  /* a context switch (the machine) */
+    W_TIME = 32,    /* time passing (the machine) */
+    W_UPCALL = 64,  /* an upcall delivered to d1 before its step */
+    W_LATER = 128,  /* a step of d1 after its first */
+    W_GNTTAB = 256, /* a grant_table_op of d1 that grew its table */
+    W_SERVED = 512  /* a step of d1 in which the xenstore daemon served d2's ring */
 };
 
 static struct domain *dom(int i)
@@ -291,6 +293,12 @@ static void past_frame(int a)
     ring[PAGE_SIZE + 3] ^= 1; /* one page too far: the next frame, as a contiguous map has it */
 }
 
+static void xs_overflow(int a)
+{
+    struct xenstore_domain_interface *r = arch_mfn_to_virt(dom(1 - a)->store_mfn);
+    r->rsp_prod += 2000; /* answers past the guest's consumer: more than the ring holds */
+}
+
 static void gnttab_held(int a)
 {
     dom(a)->gnttab.nr_held++; /* a hold nobody took, or one never released */
@@ -349,6 +357,7 @@ static const struct plant plants[] = {
     {"runstate-sum", W_ANY, runstate_sum},
     {"upcall-unmasked", W_UPCALL, upcall_unmasked},
     {"past-frame", W_OTHER, past_frame},
+    {"xs-overflow", W_SERVED, xs_overflow},
     {"gnttab-held", W_ANY, gnttab_held},
     {"gnttab-frame", W_GNTTAB, gnttab_frame},
     {"gnttab-free", W_GNTTAB, gnttab_free},
@@ -392,6 +401,9 @@ void hc_plant_in_step(int actor, unsigned flags, const char *what)
             return;
     } else if (w == W_TIME) {
         if (actor >= 0 || strcmp(what, "time"))
+            return;
+    } else if (w == W_SERVED) {
+        if (actor != 0 || !(hc_step_promoted() & 2))
             return;
     } else if (w == W_GNTTAB) {
         if (actor != 0 || strcmp(what, "grant_table_op") || !dom(0)->gnttab.nr_frames)

@@ -17,6 +17,7 @@
 #include "hv/mm.h"
 #include "hv/time.h"
 #include "hv/trace.h"
+#include "hv/xenstore.h"
 #include "public/xen.h"
 
 /*
@@ -110,6 +111,7 @@ static struct {
     struct vcpu *prev;   /* a context switch: the vCPU that was on the CPU */
     int vcpu;            /* the actor's vCPU that runs (its first runnable one), or -1 */
     unsigned mine;       /* the domains the step may change (a bit each) */
+    unsigned promoted;   /* of those, the ones the xenstore daemon served (promote) */
     uint32_t gnt_before; /* the actor's grant-table frames before the step */
     /* Memory-management steps: frames compared after the step, and the actor's data frames. */
     uint32_t frames[HC_NR_FRAMES];
@@ -225,6 +227,13 @@ static void ev_before(int i);
  * with its baseline (nothing so far in this step or since it was last
  * checked changed it), then checked after the step as the actor is.
  */
+static struct xenstore_domain_interface xs_before[HC_NR_DOMS]; /* (indices only) */
+
+static const struct xenstore_domain_interface *store_ring(int i)
+{
+    return (const struct xenstore_domain_interface *)hc_frame(fz.ram, hc_doms[i].store_mfn);
+}
+
 static void promote(int i)
 {
     if (st.mine >> i & 1)
@@ -236,6 +245,38 @@ static void promote(int i)
     save_refs(i);
     ev_before(i);
     st.mine |= 1u << i;
+    st.promoted |= 1u << i;
+    const struct xenstore_domain_interface *r = store_ring(i);
+    xs_before[i].req_cons = r->req_cons;
+    xs_before[i].req_prod = r->req_prod;
+    xs_before[i].rsp_cons = r->rsp_cons;
+    xs_before[i].rsp_prod = r->rsp_prod;
+    xs_before[i].error = r->error;
+}
+
+/*
+ * A domain the xenstore daemon served in another domain's step: it only
+ * writes answers and events to the response ring, never more than the room
+ * the guest's consumer index leaves, and touches nothing of the request
+ * side; a broken ring has its error set (2: indices, 3: a payload too long).
+ */
+static void check_served_ring(int i)
+{
+    const struct xenstore_domain_interface *b = &xs_before[i], *r = store_ring(i);
+    uint32_t produced = r->rsp_prod - b->rsp_prod;
+    uint32_t room = XENSTORE_RING_SIZE - (b->rsp_prod - b->rsp_cons);
+    const char *bad = NULL;
+    if (r->req_cons != b->req_cons || r->req_prod != b->req_prod || r->rsp_cons != b->rsp_cons)
+        bad = "changed its request indices or the guest's response consumer";
+    else if (b->rsp_prod - b->rsp_cons <= XENSTORE_RING_SIZE && produced > room)
+        bad = "produced more responses than the ring had room for";
+    else if (r->error != b->error && (b->error || r->error > 3))
+        bad = "changed its error field";
+    if (bad)
+        fz_die("%s: the xenstore daemon, serving d%u's store ring, %s (req %u/%u -> %u/%u, rsp "
+               "%u/%u -> %u/%u, error %u -> %u)",
+               st.what, hc_doms[i].d->domid, bad, b->req_cons, b->req_prod, r->req_cons,
+               r->req_prod, b->rsp_cons, b->rsp_prod, r->rsp_cons, r->rsp_prod, b->error, r->error);
 }
 
 static bool first_touch(uint64_t mfn)
@@ -421,6 +462,11 @@ static void on_backend_notify(struct domain *d, uint32_t port, unsigned int back
     const char *why = NULL;
     hc_check_ring_result(d, console_ring_consume(d, hc_ring_buf, &why), why);
     evtchn_backend_send(d, port);
+}
+
+unsigned hc_step_promoted(void)
+{
+    return st.promoted;
 }
 
 void hc_budget_reset(void)
@@ -860,6 +906,7 @@ static void begin_step(int actor, const char *what, unsigned flags, unsigned min
     st.actor_dom = actor >= 0 ? hc_doms[actor].d->domid : NO_ACTOR;
     st.prev = (flags & HC_STEP_SWITCH) ? hv.current : NULL;
     st.mine = mine_mask;
+    st.promoted = 0;
     st.flags = actor >= 0 ? flags : 0;
     st.what = what;
     st.nr_frames = st.nr_own = st.nr_ft_chg = 0;
@@ -1433,6 +1480,8 @@ bool hc_end_step(void)
         check_vcpus(i);
         ev_check(i);
         check_gnttab(i);
+        if (st.promoted >> i & 1)
+            check_served_ring(i);
     }
 
     /*

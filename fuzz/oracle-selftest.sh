@@ -39,6 +39,7 @@ upcall=sched-block-singleshot-callback # an upcall delivered to d1
 pending=sched-poll-pending   # d1: the console's event, then a poll
 cold=hc-00-set_trap_table    # d1: a step that may change its vCPU's trap table
 gnt=gnt-setup-1              # d1: grant_table_op grows its table to one frame
+served=xs-watch-other-domain # d1's xenstore request fires d2's watch: d2's ring served
 cases="
 foreign-frame|$plain||step 1 \(xen_version by d1\) wrote frame .* not the actor's
 foreign-frame-mm|$mm||update_va_mapping by d1 wrote frame .*, owned by 0x2
@@ -84,6 +85,7 @@ poll-pending|$plain||d1v0 polls port 1, which is pending
 runstate-sum|$plain||d1v0's runstate times do not add up
 upcall-unmasked|$upcall||event upcall: an upcall to d1v0 left upcall_mask 0
 past-frame|$plain||step 1 \(xen_version by d1\) accessed 0x3 bytes past the end of frame
+xs-overflow|$served||serving d2's store ring, produced more responses than the ring had room for
 gnttab-held|$plain||d1 counts 1 grant holds, but nothing here takes one
 gnttab-frame|$gnt||grant_table_op: frame .* changed owner 0xffff -> 0x1
 gnttab-free|$gnt||grant_table_op: free frames .*, expected
@@ -93,7 +95,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 n=0
-for s in $plain $mm $failing $switch $upcall $pending $cold $gnt; do
+for s in $plain $mm $failing $switch $upcall $pending $cold $gnt $served; do
   if ! FUZZ_FULL_CHECK=1 "$bin" "$seeds/$s" >"$tmp/log" 2>&1; then
     echo "oracle-selftest: seed $s fails without a planted fault:" >&2
     grep -E "fuzz oracle|ERROR|panic" "$tmp/log" | head -n 3 >&2 || true
