@@ -144,6 +144,19 @@ static void disconnect(struct vbd *b, const char *why)
     hv_log("d%u vbd %u: disconnected (%s)", b->domid, b->devid, why);
 }
 
+/* The backend's sectors, sector-size and info nodes. 0 or the first xenstore error. */
+static int write_size_nodes(const struct vbd *b)
+{
+    char path[112];
+    int rc;
+    hv_snprintf(path, sizeof(path), "%s/sectors", b->be);
+    rc = xs_printf(path, "%llu", (unsigned long long)(b->img.size / BLKIF_SECTOR_BYTES));
+    hv_snprintf(path, sizeof(path), "%s/sector-size", b->be);
+    rc = rc ? rc : xs_printf(path, "%u", BLKIF_SECTOR_BYTES);
+    hv_snprintf(path, sizeof(path), "%s/info", b->be);
+    return rc ? rc : xs_printf(path, "%u", b->img.read_only ? VDISK_READONLY : 0u);
+}
+
 /*
  * The frontend says Initialised: take its ring and port. A frontend that
  * got the handshake wrong gets an "error" node and a backend in Closing,
@@ -183,12 +196,7 @@ static void connect(struct vbd *b)
     b->port = (evtchn_port_t)port;
     /* A fresh ring starts at index 0 on both sides (the frontend's SHARED_RING_INIT). */
     b->req_cons = b->rsp_prod_pvt = 0;
-    hv_snprintf(path, sizeof(path), "%s/sectors", b->be);
-    xs_printf(path, "%llu", (unsigned long long)(b->img.size / BLKIF_SECTOR_BYTES));
-    hv_snprintf(path, sizeof(path), "%s/sector-size", b->be);
-    xs_printf(path, "%u", BLKIF_SECTOR_BYTES);
-    hv_snprintf(path, sizeof(path), "%s/info", b->be);
-    xs_printf(path, "%u", b->img.read_only ? VDISK_READONLY : 0u);
+    write_size_nodes(b);
     hv_log("d%u vbd %u: connected, ring-ref %ld, port %ld", b->domid, b->devid, ref, port);
     set_be_state(b, XenbusStateConnected);
 }
@@ -276,12 +284,11 @@ long blkback_add_disk(struct domain *d, const char *vdev, const struct blk_image
     NODE(b->be, "online", "1");
     NODE(b->be, "removable", "0");
     NODE(b->be, "feature-flush-cache", "1");
-    /* The size is also written again at connect, where Linux's blkback writes it. */
-    NODE(b->be, "sectors", "%llu", (unsigned long long)(b->img.size / BLKIF_SECTOR_BYTES));
-    NODE(b->be, "sector-size", "%u", BLKIF_SECTOR_BYTES);
-    NODE(b->be, "info", "%u", img->read_only ? VDISK_READONLY : 0u);
     NODE(b->be, "state", "%d", XenbusStateInitWait);
 #undef NODE
+    /* The size goes in now and again at connect, where Linux's blkback writes it. */
+    if (!rc)
+        rc = write_size_nodes(b);
     if (!rc)
         rc = xs_watch_core(b->fe_state, frontend_changed, b);
     if (rc) {
